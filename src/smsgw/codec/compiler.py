@@ -143,7 +143,8 @@ def _default(f: Field) -> Any:
 def _decode_group(g: _Gen, group: list[Field], locals_of: dict[str, str], out: list[tuple[str, str]]) -> None:
     f = group[0]
     g.emit(1, f"field = {f.name!r}")
-    st = repr(getattr(f, "status", None))
+    status = getattr(f, "status", None)
+    st = repr(None if status is None else int(status))
     if isinstance(f, UInt):
         fmt = ">" + "".join(_FMT[u.size] for u in group)  # type: ignore[union-attr]
         s = struct.Struct(fmt)
@@ -239,7 +240,7 @@ def _tlv_decoder(f: Tlvs) -> Callable[[bytes, int, int], dict[Any, Any]]:
 
 def _tlv_value(spec: TlvSpec, raw: bytes, name: str, len_status: int | None) -> Any:
     if spec.kind == "uint":
-        if len(raw) != spec.size:
+        if len(raw) != spec.size and not (spec.lenient and 0 < len(raw) <= 8):
             raise _Bad(name, f"TLV {spec.name} has length {len(raw)}, expected {spec.size}", len_status)
         return int.from_bytes(raw, "big")
     if spec.kind == "cstring":

@@ -124,6 +124,8 @@ class TlvSpec:
     name: str
     kind: str = "octets"
     size: int | None = None
+    #: accept a "uint" of another length than ``size`` (peers that mis-size it; SMGP "trust Length")
+    lenient: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in ("uint", "cstring", "text", "octets"):
