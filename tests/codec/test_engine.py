@@ -251,3 +251,24 @@ def test_property_mutated_pdus_only_raise_decode_error(data: st.DataObject) -> N
         CODEC.decode(candidate)
     except DecodeError:
         pass
+
+
+def _resync_codec() -> Codec:
+    spec = ProtocolSpec("cmpp-like", CMPP_HEADER, (Command("active_test", 8),), 100, 2, 4, 1, resync_limit=3)
+    return Codec(spec)
+
+
+def test_framer_with_resync_still_passes_unknown_commands_to_the_decoder() -> None:
+    codec = _resync_codec()
+    frames = codec.framer().feed(bytes.fromhex("0000000c" "00000077" "00000001"))
+    with pytest.raises(DecodeError) as info:
+        codec.decode(frames[0])
+    assert not info.value.fatal and info.value.status == 2
+
+
+def test_framer_resync_limit_counts_across_feeds() -> None:
+    framer = _resync_codec().framer()
+    with pytest.raises(DecodeError) as info:
+        for byte in b"\xff\xff\xff\xff\xff\xff\xff\xff":
+            framer.feed(bytes([byte]))
+    assert info.value.fatal

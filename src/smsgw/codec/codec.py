@@ -11,9 +11,9 @@ from __future__ import annotations
 import struct
 from typing import Any, Callable
 
-from smsgw.codec.compiler import _Bad, compile_decoder, compile_encoder
+from smsgw.codec.compiler import _Bad, compile_decoder, compile_encoder, compile_struct
 from smsgw.codec.errors import DecodeError, EncodeError, FieldError
-from smsgw.codec.fields import Command, ProtocolSpec
+from smsgw.codec.fields import Command, ProtocolSpec, Struct
 from smsgw.codec.framing import Framer
 from smsgw.codec.pdu import Pdu
 
@@ -193,3 +193,31 @@ class Codec:
             return self._by_name[command][1].encode(fields)
         except _Bad as bad:
             raise EncodeError(bad.reason, protocol=self.protocol, command=command, field=bad.field) from None
+
+
+class StructCodec:
+    """A ``Struct`` on its own (e.g. a status report inside a message's content)."""
+
+    def __init__(self, struct_: Struct, protocol: str, status: int) -> None:
+        self.name = struct_.name
+        self.protocol = protocol
+        self.status = status
+        self._decode, self._encode = compile_struct(struct_)
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        """Decode exactly ``data``; raises ``DecodeError`` (with ``status``) on anything else."""
+        try:
+            fields, pos = self._decode(data, 0, len(data))
+        except _Bad as bad:
+            raise DecodeError(bad.reason, protocol=self.protocol, status=bad.status if bad.status is not None
+                              else self.status, command=self.name, field=bad.field) from None
+        if pos != len(data):
+            raise DecodeError(f"{len(data) - pos} bytes after the last field", protocol=self.protocol,
+                              status=self.status, command=self.name)
+        return fields
+
+    def encode(self, fields: dict[str, Any]) -> bytes:
+        try:
+            return self._encode(fields)
+        except _Bad as bad:
+            raise EncodeError(bad.reason, protocol=self.protocol, command=self.name, field=bad.field) from None

@@ -38,6 +38,8 @@ class Framer:
         self.known_command = known_command
         #: bytes dropped while resynchronising after a peer's mis-declared length
         self.skipped = 0
+        #: bytes dropped since the last whole frame (the resync limit counts across feeds)
+        self._skipping = 0
         self._buf = bytearray()
 
     @property
@@ -56,13 +58,14 @@ class Framer:
         frames: list[bytes] = []
         pos = 0
         n = len(buf)
-        skipped_here = 0
         while n - pos >= 4:
             length = int.from_bytes(buf[pos:pos + 4], "big")
-            if not (self.min_length <= length <= self.max_length) or not self._plausible(buf, pos, n):
-                if skipped_here < self.resync_limit:
+            # a known command id is demanded only while resynchronising: at a normal
+            # boundary an unknown command is a whole PDU for the decoder to refuse
+            if not (self.min_length <= length <= self.max_length) or (self._skipping and not self._plausible(buf, pos, n)):
+                if self._skipping < self.resync_limit:
                     pos += 1
-                    skipped_here += 1
+                    self._skipping += 1
                     self.skipped += 1
                     continue
                 self._raise_bad_length(buf, pos, n, length)
@@ -70,7 +73,7 @@ class Framer:
                 break
             frames.append(bytes(buf[pos:pos + length]))
             pos += length
-            skipped_here = 0
+            self._skipping = 0
         if pos:
             del buf[:pos]
         return frames
