@@ -146,15 +146,16 @@ def _decode_group(g: _Gen, group: list[Field], locals_of: dict[str, str], out: l
     status = getattr(f, "status", None)
     st = repr(None if status is None else int(status))
     if isinstance(f, UInt):
-        fmt = ">" + "".join(_FMT[u.size] for u in group)  # type: ignore[union-attr]
+        ints = [u for u in group if isinstance(u, UInt)]
+        fmt = ">" + "".join(_FMT[u.size] for u in ints)
         s = struct.Struct(fmt)
         sname = g.const(s.unpack_from, "S")
         names = []
-        for u in group:
+        for u in ints:
             v = g.var()
             names.append(v)
             locals_of[u.name] = v
-            if not u.length_of:  # type: ignore[union-attr]
+            if not u.length_of:
                 out.append((u.name, v))
         g.emit(1, f"if pos + {s.size} > end: raise _short({f.name!r}, {st})")
         g.emit(1, f"{', '.join(names)}, = {sname}(buf, pos)")
@@ -282,20 +283,20 @@ def compile_encoder(fields: tuple[Field, ...], name: str) -> FieldsEncoder:
 def _encode_group(g: _Gen, group: list[Field], lengths: dict[str, UInt]) -> None:
     f = group[0]
     if isinstance(f, UInt):
-        fmt = ">" + "".join(_FMT[u.size] for u in group)  # type: ignore[union-attr]
+        ints = [u for u in group if isinstance(u, UInt)]
+        fmt = ">" + "".join(_FMT[u.size] for u in ints)
         pack = g.const(struct.Struct(fmt).pack, "P")
         exprs = []
-        for u in group:
-            if u.length_of:  # type: ignore[union-attr]
-                exprs.append(f"len(f.get({u.length_of!r}) or ())")  # type: ignore[union-attr]
-            else:
-                exprs.append(f"f.get({u.name!r}, {u.default!r})")  # type: ignore[union-attr]
-        for u in group:
-            if u.length_of:  # type: ignore[union-attr]
+        for u in ints:
+            if u.length_of:
+                exprs.append(f"len(f.get({u.length_of!r}) or ())")
                 limit = 256 ** u.size - 1
-                g.emit(1, f"if len(f.get({u.length_of!r}) or ()) > {limit}: raise _Bad({u.length_of!r}, 'more than {limit} bytes or items')")  # type: ignore[union-attr]
+                g.emit(1, f"if len(f.get({u.length_of!r}) or ()) > {limit}: "
+                          f"raise _Bad({u.length_of!r}, 'more than {limit} bytes or items')")
+            else:
+                exprs.append(f"f.get({u.name!r}, {int(u.default)!r})")
         checker = g.const(_int_culprit, "I")
-        spec = g.const(tuple((u.name, u.size) for u in group))
+        spec = g.const(tuple((u.name, u.size) for u in ints))
         g.emit(1, f"vals = ({', '.join(exprs)},)")
         g.emit(1, "try:")
         g.emit(2, f"put({pack}(*vals))")
