@@ -1,0 +1,279 @@
+"""The writer: one thread, group commit, answers after the commit.
+
+Callers (the reactor thread) ``submit(op, done)`` and return at once; the
+only thing they wait for is a short lock around a deque.  The writer thread
+takes everything waiting (up to ``max_batch``), runs it in ONE transaction,
+commits, and then hands all the answers back with ONE call of ``notify`` —
+``reactor.callFromThread`` in the gateway — so a batch of 2000 accepts costs
+one fsync and one wake-up of the reactor, not 2000.  While a commit is in
+progress the next batch gathers: the busier the gateway, the bigger the batch.
+
+Inside the transaction, consecutive operations of the same coalescing kind
+(``Accept``, ``Submitted``, ``RecordReport``, ...) run as one ``run_many``.
+Isolation: each run, and each single operation, executes inside a SAVEPOINT.
+If a run fails, it is rolled back to its savepoint and its operations are run
+again one at a time, each in its own savepoint, so only the guilty operation
+fails; the rest of the batch commits.
+
+When the database refuses writes (SQLite locked by another process,
+PostgreSQL restarting or unreachable) the whole transaction is rolled back
+and the batch retried with backoff for up to ``retry_for`` seconds; then every
+operation of the batch fails with ``StoreUnavailable``.  A batch is committed
+entirely or not at all — never half-written.  (One case stays uncertain, as
+with any database client: the connection dying during COMMIT itself.  A retried
+accept then finds its own message and fails with ``DuplicateMessage``.)
+
+``stop()`` refuses new operations, writes everything already queued, and ends
+the thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import logging
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from smsgw.store.errors import StoreBusy, StoreClosed, StoreUnavailable
+from smsgw.store.tx import Operation, Rules, Statements, Tx
+
+log = logging.getLogger("smsgw.store.writer")
+
+Completion = Callable[[Any, BaseException | None], None]
+Notify = Callable[[Callable[[], None]], None]
+
+
+def call_now(fn: Callable[[], None]) -> None:
+    """A ``notify`` that runs the answers on the writer thread itself (tools, tests)."""
+    fn()
+
+
+def is_temporary(error: BaseException) -> bool:
+    """Errors that say "not now" about the database, not about an operation."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError))
+
+
+@attrs.define
+class WriterStats:
+    batches: int = 0
+    operations: int = 0
+    failed: int = 0
+    retries: int = 0
+    largest_batch: int = 0
+    commit_seconds: float = 0.0
+
+
+class Writer:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        notify: Notify,
+        rules: Rules = Rules(),
+        max_batch: int = 2000,
+        max_pending: int = 200_000,
+        retry_for: float = 10.0,
+        retry_delay: float = 0.05,
+        on_retry: Callable[[BaseException, int], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        name: str = "smsgw-writer",
+    ) -> None:
+        self.engine = engine
+        self.rules = rules
+        self.stats = WriterStats()
+        self._notify = notify
+        self._max_batch = max_batch
+        self._max_pending = max_pending
+        self._retry_for = retry_for
+        self._retry_delay = retry_delay
+        self._on_retry = on_retry
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._statements = Statements(engine.dialect)
+        self._queue: collections.deque[tuple[Operation, Completion]] = collections.deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._conn: sa.Connection | None = None
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    # -- caller side (any thread) -------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, op: Operation, done: Completion) -> None:
+        """Queue ``op``; ``done(result, error)`` runs through ``notify`` after
+        the commit that made it durable (or with the error that failed it)."""
+        with self._cond:
+            if self._stopping:
+                refused: BaseException | None = StoreClosed("the store writer has stopped")
+            elif len(self._queue) >= self._max_pending:
+                refused = StoreBusy(f"{len(self._queue)} operations waiting for the store")
+            else:
+                refused = None
+                self._queue.append((op, done))
+                if len(self._queue) == 1:
+                    self._cond.notify()
+        if refused is not None:
+            done(None, refused)
+
+    def run_sync(self, op: Operation, timeout: float | None = None) -> Any:
+        """Submit and wait: for tools and tests, never on the reactor thread
+        (the answer may need the reactor to arrive)."""
+        finished = threading.Event()
+        box: list[Any] = []
+
+        def done(result: Any, error: BaseException | None) -> None:
+            box.extend((result, error))
+            finished.set()
+
+        self.submit(op, done)
+        if not finished.wait(timeout):
+            raise TimeoutError(f"no answer for {op!r} within {timeout}s")
+        result, error = box
+        if error is not None:
+            raise error
+        return result
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Refuse new operations, commit the queued ones, end the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError("the store writer did not finish in time")
+
+    # -- writer thread ------------------------------------------------------
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._queue and not self._stopping:
+                        self._cond.wait()
+                    if not self._queue:
+                        return
+                    count = min(len(self._queue), self._max_batch)
+                    batch = [self._queue.popleft() for _ in range(count)]
+                ops = [op for op, _ in batch]
+                outcomes = self._execute(ops)
+                answers = [(done, result, error) for (_, done), (result, error) in zip(batch, outcomes)]
+                try:
+                    self._notify(functools.partial(_answer, answers))
+                except Exception:  # the reactor is gone: nobody is waiting any more
+                    log.exception("could not hand %d answers back", len(answers))
+        finally:
+            self._close_connection()
+
+    def _execute(self, ops: Sequence[Operation]) -> list[tuple[Any, BaseException | None]]:
+        deadline = self._monotonic() + self._retry_for
+        attempt = 0
+        while True:
+            try:
+                started = self._monotonic()
+                conn = self._connection()
+                with conn.begin():
+                    tx = Tx(conn, self._statements, self.rules)
+                    outcomes = self._run_ops(tx, ops)
+                    tx.flush()
+                self._count(ops, outcomes, self._monotonic() - started)
+                return outcomes
+            except Exception as error:
+                if not is_temporary(error):
+                    log.exception("store batch of %d operations failed", len(ops))
+                    self._close_connection()
+                    return [(None, error)] * len(ops)
+                self._close_connection()
+                attempt += 1
+                self.stats.retries += 1
+                if self._on_retry is not None:
+                    self._on_retry(error, attempt)
+                if self._monotonic() >= deadline:
+                    log.error("store refused writes for %.1fs: %s", self._retry_for, error)
+                    failure = StoreUnavailable(f"the database refused writes for {self._retry_for}s: {error}")
+                    failure.__cause__ = error
+                    return [(None, failure)] * len(ops)
+                self._sleep(min(self._retry_delay * 2 ** (attempt - 1), 1.0))
+
+    def _run_ops(self, tx: Tx, ops: Sequence[Operation]) -> list[tuple[Any, BaseException | None]]:
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        start = 0
+        while start < len(ops):
+            kind = type(ops[start])
+            end = start + 1
+            if getattr(kind, "coalesce", False):
+                while end < len(ops) and type(ops[end]) is kind:
+                    end += 1
+            group = ops[start:end]
+            if len(group) > 1:
+                results = self._in_savepoint(tx, lambda: kind.run_many(tx, group))  # type: ignore[attr-defined]
+                if not isinstance(results, BaseException):
+                    outcomes.extend((None, r) if isinstance(r, BaseException) else (r, None) for r in results)
+                    start = end
+                    continue
+            for op in group:
+                result = self._in_savepoint(tx, functools.partial(op.run, tx))
+                outcomes.append((None, result) if isinstance(result, BaseException) else (result, None))
+            start = end
+        return outcomes
+
+    def _in_savepoint(self, tx: Tx, work: Callable[[], Any]) -> Any:
+        """Run ``work``; on failure undo exactly its writes and return the error."""
+        savepoint = tx.conn.begin_nested()
+        mark = tx.mark()
+        try:
+            result = work()
+        except Exception as error:
+            if is_temporary(error):
+                raise
+            savepoint.rollback()
+            tx.reset(mark)
+            return error
+        savepoint.commit()
+        return result
+
+    def _connection(self) -> sa.Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        return self._conn
+
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                log.debug("closing a broken store connection failed", exc_info=True)
+
+    def _count(
+        self, ops: Sequence[Operation], outcomes: list[tuple[Any, BaseException | None]], seconds: float
+    ) -> None:
+        stats = self.stats
+        stats.batches += 1
+        stats.operations += len(ops)
+        stats.failed += sum(1 for _, error in outcomes if error is not None)
+        stats.largest_batch = max(stats.largest_batch, len(ops))
+        stats.commit_seconds += seconds
+
+
+def _answer(answers: list[tuple[Completion, Any, BaseException | None]]) -> None:
+    for done, result, error in answers:
+        try:
+            done(result, error)
+        except Exception:
+            log.exception("a store completion failed")

@@ -1,0 +1,1 @@
+"""Tests of the pipeline layer: the state machine and the Deferred adapter."""
