@@ -25,20 +25,11 @@ from smsgw.codec import Pdu
 from smsgw.protocols.smpp34.status import CommandStatus as S
 from smsgw.session.codecs import codec_for
 from smsgw.session.smpp_server import (
-    BindRequested, CloseConnection, DeliveryAnswered, DeliveryTimedOut, ProtocolErrorReceived, RequestReceived,
+    BindRefused, BindRequested, CloseConnection, DeliveryAnswered, DeliveryTimedOut, ProtocolErrorReceived, RequestReceived,
     SmppServerSession, Timers, Unbound,
 )
 
 log = Logger(namespace="smsgw.net.smpp34")
-
-
-class BindRefused(Exception):
-    """Raised by ``SmppApplication.authenticate`` with the status to answer."""
-
-    def __init__(self, status: int, reason: str):
-        self.status = status
-        self.reason = reason
-        super().__init__(reason)
 
 
 class SmppApplication(TypingProtocol):

@@ -112,6 +112,15 @@ class CloseConnection:
 Event = Any  # one of the classes above
 
 
+class BindRefused(Exception):
+    """Raised by the application when it refuses a bind, with the status to answer."""
+
+    def __init__(self, status: int, reason: str):
+        self.status = int(status)
+        self.reason = reason
+        super().__init__(reason)
+
+
 @attrs.define
 class Timers:
     """Session timers in seconds (SMPP 3.4 leaves the values to the implementation)."""

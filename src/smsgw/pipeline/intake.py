@@ -1,0 +1,328 @@
+"""Client intake: binds and submissions from the SMPP listener, turned into stored messages.
+
+Implements the listener's ``SmppApplication``: authentication (lockout, bind
+limits), then submit_sm / data_sm / submit_multi / query_sm / cancel_sm /
+replace_sm.  A submission is read (``session.smpp_submit``), its destination
+checked against the numbering plan, the account's TPS checked, priced per
+segment, run through the policy chain, and stored; the client gets its
+submit_sm_resp only when the store's commit has made it durable.
+
+Every refusal maps to an SMPP status through the tables below.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
+
+import attrs
+from twisted.internet.defer import Deferred, inlineCallbacks, succeed
+from twisted.logger import Logger
+
+from smsgw.codec import Pdu
+from smsgw.domain import ids
+from smsgw.domain.coding import Coding, to_msg_fmt
+from smsgw.domain.model import Account, AccountStatus, Message, MessageState, Segment, expires_at_for
+from smsgw.policy.lockout import Lockout
+from smsgw.policy.rate import BucketMap
+from smsgw.protocols.smpp34.status import CommandStatus as S
+from smsgw.routing.numbering import NumberingPlan
+from smsgw.routing.numbers import InvalidNumber, normalise
+from smsgw.session.smpp_server import BindRefused, BindRequested
+from smsgw.session.smpp_submit import Submission, SubmitRefused, read_submission
+from smsgw.store import errors as store_errors
+from smsgw.store.accounts import AuthFailure
+
+log = Logger(namespace="smsgw.pipeline.intake")
+
+#: bind failures → SMPP status (smpp-notes.md section 3); unknown logins and bad
+#: passwords keep their own codes as the spec allows, the rest is a plain bind failure
+AUTH_STATUS = {
+    AuthFailure.UNKNOWN_LOGIN: S.ESME_RINVSYSID,
+    AuthFailure.BAD_PASSWORD: S.ESME_RINVPASWD,
+    AuthFailure.INACTIVE: S.ESME_RBINDFAIL,
+    AuthFailure.ADDRESS_NOT_ALLOWED: S.ESME_RBINDFAIL,
+}
+
+#: store refusals of an accept → SMPP status
+STORE_STATUS: dict[type[Exception], int] = {
+    store_errors.InsufficientBalance: S.ESME_RSUBMITFAIL,
+    store_errors.QuotaExceeded: S.ESME_RSUBMITFAIL,
+    store_errors.StoreBusy: S.ESME_RMSGQFUL,
+    store_errors.StoreUnavailable: S.ESME_RSYSERR,
+    store_errors.StoreClosed: S.ESME_RSYSERR,
+}
+
+#: the final states a query_sm reports (SMPP 3.4 table 5-6)
+QUERY_STATE = {
+    MessageState.ACCEPTED: 6, MessageState.HELD: 1, MessageState.QUEUED: 1, MessageState.SENDING: 1,
+    MessageState.SUBMITTED: 1, MessageState.DELIVERED: 2, MessageState.EXPIRED: 3,
+    MessageState.UNDELIVERED: 5, MessageState.REJECTED: 8,
+}
+
+
+class Clock(Protocol):
+    def seconds(self) -> float: ...
+
+
+class PolicyChain(Protocol):
+    """Decides on a message before it is stored (issue: policy services)."""
+
+    def decide(self, account: Account, message: Message, now_ms: int) -> Deferred[Message] | Message:
+        """The message as it should be stored: queued, held (with reason/until) or rejected."""
+
+
+class PassAll:
+    """No policies: every message is queued as it is."""
+
+    def decide(self, account: Account, message: Message, now_ms: int) -> Message:
+        return message
+
+
+class Receivers(Protocol):
+    """Where bound receivers are registered (the notifier)."""
+
+    def attach(self, account: Account, connection: Any) -> None: ...
+    def detach(self, account: Account, connection: Any) -> None: ...
+    def answered(self, account: Account, connection: Any, sequence: int, status: int | None) -> None: ...
+
+
+@attrs.frozen
+class IntakeConfig:
+    #: what data_coding 0 means for clients (GSM 03.38 by default; some send ASCII/Latin-1)
+    dc0: Coding = Coding.GSM7
+    #: price per segment in milli-fen when the account has none configured
+    default_price: int = 0
+    #: how long a price read from the store is trusted (configuration applies without restart)
+    price_ttl: float = 30.0
+    #: the most messages one account may have waiting (queued or held) before ESME_RMSGQFUL
+    max_pending_per_account: int = 1_000_000
+
+
+class Intake:
+    """The SMPP listener's application (see module docstring)."""
+
+    def __init__(
+        self,
+        store: Any,
+        id_generator: ids.IdGenerator,
+        clock: Clock,
+        plan: NumberingPlan,
+        receivers: Receivers,
+        policies: PolicyChain | None = None,
+        lockout: Lockout | None = None,
+        config: IntakeConfig | None = None,
+        portability: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.store = store
+        self.ids = id_generator
+        self.clock = clock
+        self.plan = plan
+        self.receivers = receivers
+        self.policies = policies or PassAll()
+        self.lockout = lockout or Lockout()
+        self.config = config or IntakeConfig()
+        self.portability = portability or (lambda: {})
+        self._tps = BucketMap()
+        self._binds: dict[int, int] = {}
+        self._prices: dict[tuple[int, str | None], tuple[float, int]] = {}
+        self._handlers: dict[str, Callable[[Account, Pdu], Deferred[tuple[int, dict[str, Any]]]]] = {
+            "submit_sm": self._submit,
+            "data_sm": self._submit,
+            "submit_multi": self._submit_multi,
+            "query_sm": self._query,
+            "cancel_sm": self._cancel,
+            "replace_sm": self._replace,
+        }
+
+    # ------------------------------------------------------------------ binds
+
+    @inlineCallbacks
+    def authenticate(self, bind: BindRequested, peer_host: str) -> Any:
+        now = self.clock.seconds()
+        keys = (f"id:{bind.system_id}", f"ip:{peer_host}")
+        if any(self.lockout.locked(k, now) for k in keys):
+            raise BindRefused(S.ESME_RBINDFAIL, "locked out after repeated failures")
+        result = yield self.store.authenticate(bind.system_id, bind.password, peer_host)
+        if not result.ok:
+            for k in keys:
+                self.lockout.failed(k, self.clock.seconds())
+            raise BindRefused(AUTH_STATUS[result.failure], result.failure.value)
+        for k in keys:
+            self.lockout.succeeded(k)
+        account: Account = result.account
+        if self._binds.get(account.id, 0) >= max(1, account.max_binds):
+            raise BindRefused(S.ESME_RBINDFAIL, f"already {account.max_binds} bind(s) for {account.login}")
+        return account
+
+    def bound(self, account: Account, connection: Any) -> None:
+        self._binds[account.id] = self._binds.get(account.id, 0) + 1
+        if connection.session is not None and connection.session.can_deliver():
+            self.receivers.attach(account, connection)
+
+    def unbound(self, account: Account, connection: Any) -> None:
+        left = self._binds.get(account.id, 1) - 1
+        if left > 0:
+            self._binds[account.id] = left
+        else:
+            self._binds.pop(account.id, None)
+        self.receivers.detach(account, connection)
+
+    def delivery_answered(self, account: Account, connection: Any, sequence: int, status: int | None) -> None:
+        self.receivers.answered(account, connection, sequence, status)
+
+    def bind_count(self, account_id: int) -> int:
+        return self._binds.get(account_id, 0)
+
+    # ------------------------------------------------------------------ requests
+
+    def request(self, account: Account, pdu: Pdu) -> Deferred[tuple[int, dict[str, Any]]]:
+        handler = self._handlers.get(pdu.command)
+        if handler is None:
+            return succeed((int(S.ESME_RINVCMDID), {}))
+        return handler(account, pdu)
+
+    def _now(self) -> tuple[int, datetime]:
+        seconds = self.clock.seconds()
+        return int(seconds * 1000), datetime.fromtimestamp(seconds, timezone.utc)
+
+    @inlineCallbacks
+    def _submit(self, account: Account, pdu: Pdu) -> Any:
+        now_ms, now = self._now()
+        if account.status is not AccountStatus.ACTIVE:
+            return int(S.ESME_RSUBMITFAIL), {}
+        if not self._tps.take(account.id, max(1, account.tps), now_ms / 1000):
+            return int(S.ESME_RTHROTTLED), {}
+        message_id = self.ids.next()
+        try:
+            sub = read_submission(pdu, now, dc0=self.config.dc0, reference=message_id & 0xFF)
+            number = normalise(sub.dest_addr)
+        except SubmitRefused as refused:
+            log.debug("submit from {login} refused: {reason}", login=account.login, reason=refused.reason)
+            return refused.status, {}
+        except InvalidNumber as bad:
+            log.debug("submit from {login} to {raw!r}: {reason}", login=account.login, raw=sub.dest_addr, reason=str(bad))
+            return int(S.ESME_RINVDSTADR), {}
+        status, fields = yield self._store_submission(account, sub, number.digits, message_id, now_ms)
+        return status, fields
+
+    @inlineCallbacks
+    def _store_submission(self, account: Account, sub: Submission, dest: str, message_id: int, now_ms: int) -> Any:
+        carrier = self.plan.carrier_of(dest, self.portability()).value
+        price = yield self._price(account, carrier)
+        parts = len(sub.segments)
+        message = Message(
+            id=message_id,
+            account_id=account.id,
+            enterprise_id=account.enterprise_id,
+            source_addr=sub.source_addr,
+            dest_addr=dest,
+            created_at=now_ms,
+            expires_at=expires_at_for(now_ms, sub.validity_ms, account.default_validity_s),
+            parts=parts,
+            text=sub.text,
+            data_coding=to_msg_fmt(sub.coding),
+            registered_delivery=sub.registered_delivery,
+            priority=sub.priority,
+            carrier=carrier,
+            state=MessageState.QUEUED,
+            due_at=sub.schedule_ms,
+            charge=price * parts,
+        )
+        message = yield self.policies.decide(account, message, now_ms)
+        esm = 0x40 if sub.udhi else 0
+        segments = tuple(Segment(i + 1, payload, esm) for i, payload in enumerate(sub.segments))
+        try:
+            yield self.store.accept(message, segments)
+        except Exception as error:  # refusals of the store map to a status; others are ours to log
+            for kind, status in STORE_STATUS.items():
+                if isinstance(error, kind):
+                    log.info("accept of {id} for {login} refused: {error}", id=message_id, login=account.login,
+                             error=str(error))
+                    return int(status), {}
+            raise
+        if message.state is MessageState.REJECTED:
+            # stored (and charged when the contract says so) but refused: the client hears why now
+            return int(S.ESME_RSUBMITFAIL), {}
+        return int(S.ESME_ROK), {"message_id": ids.to_text(message_id)}
+
+    @inlineCallbacks
+    def _price(self, account: Account, carrier: str) -> Any:
+        key = (account.id, carrier)
+        now = self.clock.seconds()
+        cached = self._prices.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        price = yield self.store.price_for(account.id, carrier)
+        value = self.config.default_price if price is None else int(price)
+        self._prices[key] = (now + self.config.price_ttl, value)
+        return value
+
+    @inlineCallbacks
+    def _submit_multi(self, account: Account, pdu: Pdu) -> Any:
+        """One stored message per destination; the first accepted id answers for all (SMPP 4.5.2)."""
+        f = pdu.fields
+        first_id = None
+        failures = []
+        for dest in f.get("dest_address", []):
+            if dest.get("dest_flag") != 1:
+                failures.append({"dest_addr_ton": 0, "dest_addr_npi": 0, "destination_addr": dest.get("dl_name", ""),
+                                 "error_status_code": int(S.ESME_RCNTSUBDL)})
+                continue
+            single = Pdu("submit_sm", pdu.sequence, {**{k: v for k, v in f.items() if k != "dest_address"},
+                                                     "destination_addr": dest["destination_addr"],
+                                                     "dest_addr_ton": dest.get("dest_addr_ton", 0),
+                                                     "dest_addr_npi": dest.get("dest_addr_npi", 0)})
+            status, fields = yield self._submit(account, single)
+            if status == S.ESME_ROK:
+                first_id = first_id or fields["message_id"]
+            else:
+                failures.append({"dest_addr_ton": dest.get("dest_addr_ton", 0), "dest_addr_npi": dest.get("dest_addr_npi", 0),
+                                 "destination_addr": dest["destination_addr"], "error_status_code": int(status)})
+        if first_id is None:
+            return int(S.ESME_RSUBMITFAIL), {"message_id": "", "unsuccess_sme": failures}
+        return int(S.ESME_ROK), {"message_id": first_id, "unsuccess_sme": failures}
+
+    # ------------------------------------------------------------------ queries
+
+    @inlineCallbacks
+    def _own_message(self, account: Account, text: str) -> Any:
+        try:
+            message_id = ids.from_text(text)
+        except ValueError:
+            return None
+        message = yield self.store.get_message(message_id)
+        if message is None:
+            return None
+        if account.is_enterprise:
+            return message if message.enterprise_id == account.id else None
+        return message if message.account_id == account.id else None
+
+    @inlineCallbacks
+    def _query(self, account: Account, pdu: Pdu) -> Any:
+        message = yield self._own_message(account, pdu.fields.get("message_id", ""))
+        if message is None:
+            return int(S.ESME_RQUERYFAIL), {}
+        final = ""
+        if message.final_at is not None:
+            final = datetime.fromtimestamp(message.final_at / 1000, timezone.utc).strftime("%y%m%d%H%M%S") + "000+"
+        state = QUERY_STATE.get(message.state, 7)
+        if message.state is MessageState.REJECTED and (message.reason or "").startswith("cancelled"):
+            state = 4  # DELETED: withdrawn by cancel_sm
+        return int(S.ESME_ROK), {"message_id": pdu.fields["message_id"], "final_date": final,
+                                 "message_state": state, "error_code": 0}
+
+    @inlineCallbacks
+    def _cancel(self, account: Account, pdu: Pdu) -> Any:
+        message = yield self._own_message(account, pdu.fields.get("message_id", ""))
+        if message is None:
+            return int(S.ESME_RCANCELFAIL), {}
+        ok = yield self.store.cancel(message.id, self._now()[0], account.login)
+        return (int(S.ESME_ROK) if ok else int(S.ESME_RCANCELFAIL)), {}
+
+    @inlineCallbacks
+    def _replace(self, account: Account, pdu: Pdu) -> Any:
+        """Replacing a stored message's text is not supported yet: always ESME_RREPLACEFAIL
+        (the client can cancel_sm a message still waiting and submit a new one)."""
+        yield self._own_message(account, pdu.fields.get("message_id", ""))
+        return int(S.ESME_RREPLACEFAIL), {}

@@ -1,0 +1,251 @@
+"""Notify: receipts and MO messages from the store's outbox to bound receivers.
+
+For every account with a bound receiver or transceiver, pages of its outbox are
+claimed (leased, so a crash or a lost connection offers them again) and sent
+as deliver_sm, a bounded number outstanding per connection.  A deliver_sm_resp
+with status 0 acknowledges the item (deleted from the outbox); anything else,
+or no answer, retries it after a delay.  Items of one account go out in the
+order the outbox gives them (oldest first).
+
+The notifier is woken when a bind arrives and when the pipeline records a
+report or MO for an account; a slow periodic sweep catches anything else
+(leases that ran out, retries that came due).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+import attrs
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.interfaces import IDelayedCall
+from twisted.logger import Logger
+
+from smsgw.domain import ids
+from smsgw.domain.coding import Coding, CodingError, decode, encode, from_msg_fmt
+from smsgw.domain.model import Account, MessageState, OutboxItem, OutboxKind, RECEIPT_STAT
+from smsgw.protocols.smpp34.constants import MessageState as SmppState
+from smsgw.session.report_smpp import SmppReceipt, format_receipt, receipt_tlvs
+
+log = Logger(namespace="smsgw.pipeline.notifier")
+
+#: our final states → SMPP message_state (table 5-6)
+SMPP_STATE = {
+    MessageState.DELIVERED: SmppState.DELIVERED,
+    MessageState.UNDELIVERED: SmppState.UNDELIVERABLE,
+    MessageState.EXPIRED: SmppState.EXPIRED,
+    MessageState.REJECTED: SmppState.REJECTED,
+}
+
+
+class Connection(Protocol):
+    """A bound SMPP connection that can take deliver_sm (``net.smpp_listener.SmppServerProtocol``)."""
+
+    def can_deliver(self) -> bool: ...
+    def deliver(self, fields: dict[str, Any]) -> int: ...
+
+
+@attrs.frozen
+class NotifierConfig:
+    #: deliver_sm outstanding per connection
+    window: int = 32
+    #: outbox items claimed per page
+    page: int = 100
+    #: wait before offering an item again after a refusal or a timeout
+    retry_after: float = 30.0
+    #: how often every account with a receiver is swept even if nobody woke it
+    sweep_every: float = 5.0
+
+
+def _utc(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc)
+
+
+def deliver_fields(item: OutboxItem) -> dict[str, Any]:
+    """The deliver_sm fields for one outbox item (a receipt or an MO message)."""
+    if item.kind is OutboxKind.REPORT:
+        state = item.state or MessageState.UNDELIVERED
+        receipt = SmppReceipt(
+            id=ids.to_text(item.ref_id),
+            stat=item.stat if item.stat in RECEIPT_STAT.values() else RECEIPT_STAT.get(state, "UNDELIV"),
+            sub=1,
+            dlvrd=1 if state is MessageState.DELIVERED else 0,
+            submit_date=_utc(item.submit_at),
+            done_date=_utc(item.done_at),
+            err=(item.err or "000")[:20],
+        )
+        tlvs = receipt_tlvs(receipt)
+        tlvs["message_state"] = int(SMPP_STATE.get(state, SmppState.UNKNOWN))
+        return {
+            "source_addr": item.source_addr, "destination_addr": item.dest_addr, "esm_class": 0x04,
+            "data_coding": 0, "short_message": format_receipt(receipt).encode("ascii", "replace"), "tlvs": tlvs,
+        }
+    # MO: re-encode what the carrier sent into what an SMPP client reads (ASCII as IA5, else UCS2),
+    # keeping a UDH (long MO passed on as parts) in front of the re-encoded text
+    content = item.content or b""
+    esm = 0x40 if item.esm_class & 0x40 else 0
+    udh, body = b"", content
+    if esm and content:
+        udh, body = content[:content[0] + 1], content[content[0] + 1:]
+    try:
+        coding = from_msg_fmt(item.data_coding)
+        text = None if coding is Coding.BINARY else decode(body, coding)
+    except (ValueError, CodingError, UnicodeDecodeError):
+        text = None
+    if text is None:
+        data_coding, payload = 4, content
+    elif text.isascii():
+        data_coding, payload = 1, udh + text.encode("ascii")
+    else:
+        data_coding, payload = 8, udh + encode(text, Coding.UCS2)
+    fields: dict[str, Any] = {"source_addr": item.source_addr, "destination_addr": item.dest_addr, "esm_class": esm,
+                              "data_coding": data_coding}
+    if len(payload) <= 254:
+        fields["short_message"] = payload
+    else:
+        fields["tlvs"] = {"message_payload": payload}
+    return fields
+
+
+class Notifier:
+    """See the module docstring.  ``store`` is the pipeline's ``StoreClient``; ``clock`` the reactor."""
+
+    def __init__(self, store: Any, clock: Any, config: NotifierConfig | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.config = config or NotifierConfig()
+        #: account id → its receiver connections
+        self._receivers: dict[int, list[Any]] = {}
+        #: (connection, sequence) → outbox item id
+        self._pending: dict[tuple[int, int], int] = {}
+        self._outstanding: dict[int, int] = {}  # id(connection) → deliver_sm in flight
+        self._busy: set[int] = set()   # accounts being paged now
+        self._again: set[int] = set()  # accounts woken while being paged
+        self._sweep: IDelayedCall | None = None
+        self._wake_all: IDelayedCall | None = None
+        self._stopped = False
+        self.sent = 0
+        self.acked = 0
+
+    # ---------------------------------------------------------------- receivers
+
+    def attach(self, account: Account, connection: Any) -> None:
+        self._receivers.setdefault(account.id, []).append(connection)
+        self.wake(account.id)
+        self._arm()
+
+    def detach(self, account: Account, connection: Any) -> None:
+        conns = self._receivers.get(account.id, [])
+        if connection in conns:
+            conns.remove(connection)
+        if not conns:
+            self._receivers.pop(account.id, None)
+        # what was in flight on it is retried when its lease runs out; retry sooner
+        for key in [k for k in self._pending if k[0] == id(connection)]:
+            item_id = self._pending.pop(key)
+            self.store.outbox_retry(item_id, self._retry_at(1.0))
+        self._outstanding.pop(id(connection), None)
+
+    def answered(self, account: Account, connection: Any, sequence: int, status: int | None) -> None:
+        item_id = self._pending.pop((id(connection), sequence), None)
+        if item_id is None:
+            return
+        self._outstanding[id(connection)] = max(0, self._outstanding.get(id(connection), 1) - 1)
+        if status == 0:
+            self.acked += 1
+            self.store.outbox_ack(item_id)
+        else:
+            log.info("deliver_sm for outbox item {item} answered {status}; retrying later", item=item_id,
+                     status=status)
+            self.store.outbox_retry(item_id, self._retry_at(self.config.retry_after))
+        self.wake(account.id)
+
+    # ---------------------------------------------------------------- work
+
+    def wake(self, account_id: int | None) -> None:
+        """Something may be waiting for this account (None: for any account): page it if a receiver is bound."""
+        if account_id is None:
+            if self._wake_all is None and not self._stopped:
+                # many reports arrive together: one sweep per reactor turn is enough
+                self._wake_all = self.clock.callLater(0, self._sweep_now)
+            return
+        if self._stopped or account_id not in self._receivers:
+            return
+        if account_id in self._busy:
+            self._again.add(account_id)
+            return
+        self._busy.add(account_id)
+        d = self._drain(account_id)
+        d.addErrback(lambda f: log.failure("notifying account {account} failed", f, account=account_id))
+        d.addBoth(lambda _: self._done(account_id))
+
+    def _done(self, account_id: int) -> None:
+        self._busy.discard(account_id)
+        if account_id in self._again:
+            self._again.discard(account_id)
+            self.wake(account_id)
+
+    @inlineCallbacks
+    def _drain(self, account_id: int) -> Any:
+        while True:
+            conns = [c for c in self._receivers.get(account_id, []) if c.can_deliver()]
+            room = sum(max(0, self.config.window - self._outstanding.get(id(c), 0)) for c in conns)
+            if room <= 0:
+                return
+            now_ms = int(self.clock.seconds() * 1000)
+            items = yield self.store.outbox_claim(account_id, now_ms, min(room, self.config.page))
+            if not items:
+                return
+            for item in items:
+                conn = self._pick(account_id)
+                if conn is None:
+                    # the receiver went away meanwhile: give the rest back soon
+                    self.store.outbox_retry(item.id, self._retry_at(1.0))
+                    continue
+                try:
+                    sequence = conn.deliver(deliver_fields(item))
+                except Exception:
+                    log.failure("cannot build deliver_sm for outbox item {item}", item=item.id)
+                    self.store.outbox_retry(item.id, self._retry_at(self.config.retry_after))
+                    continue
+                self.sent += 1
+                self._pending[(id(conn), sequence)] = item.id
+                self._outstanding[id(conn)] = self._outstanding.get(id(conn), 0) + 1
+            if len(items) < min(room, self.config.page):
+                return
+
+    def _pick(self, account_id: int) -> Any:
+        best = None
+        for conn in self._receivers.get(account_id, []):
+            if not conn.can_deliver():
+                continue
+            load = self._outstanding.get(id(conn), 0)
+            if load < self.config.window and (best is None or load < self._outstanding.get(id(best), 0)):
+                best = conn
+        return best
+
+    def _retry_at(self, delay: float) -> int:
+        return int((self.clock.seconds() + delay) * 1000)
+
+    def _arm(self) -> None:
+        if self._sweep is None and not self._stopped:
+            self._sweep = self.clock.callLater(self.config.sweep_every, self._sweep_all)
+
+    def _sweep_now(self) -> None:
+        self._wake_all = None
+        for account_id in list(self._receivers):
+            self.wake(account_id)
+
+    def _sweep_all(self) -> None:
+        self._sweep = None
+        for account_id in list(self._receivers):
+            self.wake(account_id)
+        if self._receivers:
+            self._arm()
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._sweep is not None and self._sweep.active():
+            self._sweep.cancel()
+        self._sweep = None
