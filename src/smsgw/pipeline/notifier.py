@@ -23,7 +23,7 @@ from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 
 from smsgw.domain import ids
-from smsgw.domain.coding import Coding, CodingError, decode, encode, from_msg_fmt
+from smsgw.domain.coding import Coding, CodingError, decode, encode, from_smpp_data_coding
 from smsgw.domain.model import Account, MessageState, OutboxItem, OutboxKind, RECEIPT_STAT
 from smsgw.protocols.smpp34.constants import MessageState as SmppState
 from smsgw.session.report_smpp import SmppReceipt, format_receipt, receipt_tlvs
@@ -89,7 +89,8 @@ def deliver_fields(item: OutboxItem) -> dict[str, Any]:
     if esm and content:
         udh, body = content[:content[0] + 1], content[content[0] + 1:]
     try:
-        coding = from_msg_fmt(item.data_coding)
+        # MO data_coding is the SMPP code the link read (0/1 ASCII, 8 UCS2, 15 GBK, 4 binary)
+        coding = from_smpp_data_coding(item.data_coding, dc0=Coding.ASCII)
         text = None if coding is Coding.BINARY else decode(body, coding)
     except (ValueError, CodingError, UnicodeDecodeError):
         text = None
