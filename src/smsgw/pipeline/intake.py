@@ -113,6 +113,7 @@ class Intake:
         lockout: Lockout | None = None,
         config: IntakeConfig | None = None,
         portability: Callable[[], dict[str, Any]] | None = None,
+        accepted: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.ids = id_generator
@@ -123,6 +124,8 @@ class Intake:
         self.lockout = lockout or Lockout()
         self.config = config or IntakeConfig()
         self.portability = portability or (lambda: {})
+        #: told after every stored message (the dispatcher looks for due work)
+        self.accepted = accepted or (lambda: None)
         self._tps = BucketMap()
         self._binds: dict[int, int] = {}
         self._prices: dict[tuple[int, str | None], tuple[float, int]] = {}
@@ -241,6 +244,7 @@ class Intake:
                              error=str(error))
                     return int(status), {}
             raise
+        self.accepted()
         if message.state is MessageState.REJECTED:
             # stored (and charged when the contract says so) but refused: the client hears why now
             return int(S.ESME_RSUBMITFAIL), {}

@@ -193,6 +193,15 @@ class LinkGroup(Service):
             early_reports=len(self.inbound.early),
         )
 
+    def available(self) -> bool:
+        """Can take segments now: logged in, or an on-demand link (SGIP) that connects when work
+        arrives and whose last login did not fail."""
+        if self._suspended or self.stopping:
+            return False
+        if self._up:
+            return True
+        return self.config.connects_on_demand and max((s.login_failures for s in self._slots), default=0) == 0
+
     def suspend(self) -> None:
         """Take no more segments (they come back as ``Requeue``); connections stay up for reports and MO."""
         self._suspended = True
