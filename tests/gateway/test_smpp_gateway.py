@@ -51,7 +51,9 @@ class Client:
     def _handle(self, pdu: Any) -> None:
         if pdu.command == "deliver_sm":
             self.delivered.append(pdu)
-            self.c.send_pdu(smpplib.smpp.make_pdu("deliver_sm_resp", client=self.c, sequence=pdu.sequence))
+            resp = smpplib.smpp.make_pdu("deliver_sm_resp", client=self.c)
+            resp.sequence = pdu.sequence  # make_pdu does not apply sequence= to the header
+            self.c.send_pdu(resp)
 
     def wait_delivered(self, count: int, timeout: float = 10) -> list[Any]:
         end = time.time() + timeout

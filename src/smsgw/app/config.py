@@ -81,6 +81,8 @@ class SimulatorsSection:
     #: share of reports that say delivered (the rest undelivered)
     delivered_share: float = 0.95
     seed: int | None = None
+    #: fault injection: drop a carrier connection after every N submits (None: never)
+    drop_every: int | None = None
 
 
 @attrs.frozen

@@ -215,7 +215,8 @@ class GatewayService(MultiService):
                     callback = sim_behaviour.CallbackTarget("127.0.0.1", self.listening.sgip_listeners[listener.name],
                                                             listener.login, listener.secret)
             behaviour = sim_behaviour.Behaviour(accounts=accounts, tps=float(sims.tps), receipt_delay=sims.receipt_delay,
-                                                outcomes=outcomes, rng=rng, callback=callback)
+                                                outcomes=outcomes, rng=rng, callback=callback,
+                                                drop_every=sims.drop_every)
             sim: Any
             if family == "cmpp":
                 sim = CmppSimulator(self.reactor, behaviour)
