@@ -14,6 +14,7 @@ import smpplib.exceptions
 import smpplib.gsm
 from twisted.internet import threads
 
+from smsgw.codec import Pdu
 from smsgw.domain import ids
 from smsgw.domain.model import MessageState, Report
 from tests.gateway.rig import make_rig
@@ -199,6 +200,50 @@ def test_query_and_cancel_a_waiting_message(tmp_path: Any) -> None:
         assert q.message_state == 4  # DELETED
         unknown = yield threads.deferToThread(_query, client, b"ffffffffff")
         assert unknown.status == smpplib.consts.SMPP_ESME_RQUERYFAIL
+    finally:
+        yield threads.deferToThread(client.close)
+        yield rig.close()
+
+
+def _raw(port: int, *requests: Any) -> list[Any]:
+    """A transmitter bind with our own encoder, for PDUs smpplib lacks (cancel_sm, replace_sm)."""
+    import socket
+
+    from smsgw.session.codecs import codec_for
+
+    codec = codec_for("smpp34")
+    framer = codec.framer()
+    got: list[Any] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        def read(n: int) -> None:
+            while len(got) < n:
+                got.extend(codec.decode(f) for f in framer.feed(sock.recv(4096)))
+
+        sock.sendall(codec.encode(Pdu("bind_transmitter", 1, {"system_id": "demo", "password": "demo"})))
+        read(1)
+        for i, request in enumerate(requests, start=2):
+            sock.sendall(codec.encode(Pdu(request[0], i, request[1])))
+            read(i)
+    return got[1:]
+
+
+@pytest_twisted.inlineCallbacks
+def test_replace_a_waiting_message(tmp_path: Any) -> None:
+    rig = yield make_rig(tmp_path)
+    client = Client(rig.port)
+    try:
+        yield threads.deferToThread(client.bind)
+        [resp] = yield threads.deferToThread(client.submit, "13900000001", "old text")
+        mid = resp.message_id.decode()
+        [ok, too_long] = yield threads.deferToThread(
+            _raw, rig.port, ("replace_sm", {"message_id": mid, "source_addr": "1065", "short_message": b"new text"}),
+            ("replace_sm", {"message_id": mid, "source_addr": "1065", "short_message": b"x" * 200}))
+        assert ok.status == 0
+        assert too_long.status == smpplib.consts.SMPP_ESME_RREPLACEFAIL  # would need 2 segments: charge differs
+        message = yield rig.store.get_message(ids.from_text(mid))
+        assert message.text == "new text"
+        [segment] = yield rig.store.claim_due(int(time.time() * 1000) + 1000, 10)
+        assert segment.payload == b"new text"
     finally:
         yield threads.deferToThread(client.close)
         yield rig.close()

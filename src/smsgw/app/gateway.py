@@ -32,6 +32,7 @@ from smsgw.net.links.config import LinkConfig, SgipListenerConfig
 from smsgw.net.links.group import LinkGroup
 from smsgw.net.links.sgip import SgipListenerFactory
 from smsgw.net.smpp_listener import SmppServerFactory
+from smsgw.net.smpp_listener import listen as smpp_listen
 from smsgw.pipeline.carrier_events import CarrierEvents
 from smsgw.pipeline.dispatcher import Dispatcher
 from smsgw.pipeline.intake import Intake, IntakeConfig
@@ -149,7 +150,8 @@ class GatewayService(MultiService):
         assert self.intake is not None
         self.smpp_factory = SmppServerFactory(self.intake, self.reactor, timers, window=cfg.smpp.window,
                                               system_id=cfg.smpp.system_id)
-        self._smpp_port = self.reactor.listenTCP(cfg.smpp.port, self.smpp_factory, interface=cfg.smpp.interface)
+        self._smpp_port = smpp_listen(self.reactor, self.smpp_factory, cfg.smpp.port, cfg.smpp.interface,
+                                      cfg.smpp.tls_cert, cfg.smpp.tls_key)
         self.listening.smpp = self._smpp_port.getHost().port
         assert self.dispatcher is not None
         self.dispatcher.start()

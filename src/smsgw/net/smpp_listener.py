@@ -241,3 +241,20 @@ class SmppServerFactory(Factory):
         self.window = window
         self.system_id = system_id
         self.connections: set[SmppServerProtocol] = set()
+
+
+def listen(reactor: Any, factory: SmppServerFactory, port: int, interface: str,
+           tls_cert: str = "", tls_key: str = "") -> Any:
+    """Listen for SMPP clients: plain TCP, or TLS when a PEM certificate and key are configured."""
+    if bool(tls_cert) != bool(tls_key):
+        raise ValueError("SMPP TLS needs both tls_cert and tls_key")
+    if not tls_cert:
+        return reactor.listenTCP(port, factory, interface=interface)
+    from twisted.internet import ssl
+
+    with open(tls_cert, "rb") as f:
+        cert_pem = f.read()
+    with open(tls_key, "rb") as f:
+        key_pem = f.read()
+    certificate = ssl.PrivateCertificate.loadPEM(cert_pem + b"\n" + key_pem)
+    return reactor.listenSSL(port, factory, certificate.options(), interface=interface)

@@ -21,7 +21,7 @@ from twisted.logger import Logger
 
 from smsgw.codec import Pdu
 from smsgw.domain import ids
-from smsgw.domain.coding import Coding, to_msg_fmt
+from smsgw.domain.coding import Coding, from_msg_fmt, to_msg_fmt
 from smsgw.domain.model import Account, AccountStatus, Message, MessageState, Segment, expires_at_for
 from smsgw.policy.lockout import Lockout
 from smsgw.policy.rate import BucketMap
@@ -326,7 +326,21 @@ class Intake:
 
     @inlineCallbacks
     def _replace(self, account: Account, pdu: Pdu) -> Any:
-        """Replacing a stored message's text is not supported yet: always ESME_RREPLACEFAIL
-        (the client can cancel_sm a message still waiting and submit a new one)."""
-        yield self._own_message(account, pdu.fields.get("message_id", ""))
-        return int(S.ESME_RREPLACEFAIL), {}
+        """replace_sm: new text for a message still waiting, in the coding it was stored with and
+        with the same number of segments (the charge taken at acceptance stays right)."""
+        message = yield self._own_message(account, pdu.fields.get("message_id", ""))
+        if message is None:
+            return int(S.ESME_RREPLACEFAIL), {}
+        now_ms, now = self._now()
+        coding = from_msg_fmt(message.data_coding) if message.data_coding in (0, 4, 8, 15) else Coding.UCS2
+        client_dc = {Coding.ASCII: 0, Coding.UCS2: 8, Coding.BINARY: 4, Coding.GBK: 15}.get(coding, 8)
+        fields = dict(pdu.fields, data_coding=client_dc, destination_addr=message.dest_addr,
+                      registered_delivery=pdu.fields.get("registered_delivery", message.registered_delivery))
+        try:
+            sub = read_submission(Pdu("submit_sm", pdu.sequence, fields), now,
+                                  dc0=Coding.ASCII, reference=message.id & 0xFF)
+        except SubmitRefused as refused:
+            return refused.status, {}
+        ok = yield self.store.replace(message.id, sub.text, sub.segments, 0x40 if sub.udhi else 0, now_ms,
+                                      account.login)
+        return (int(S.ESME_ROK) if ok else int(S.ESME_RREPLACEFAIL)), {}

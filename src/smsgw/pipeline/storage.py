@@ -42,6 +42,7 @@ from smsgw.store.dispatching import ClaimDue, Hold, ReleaseHeld, Requeue, Submit
 from smsgw.store.expiry import Expire
 from smsgw.store.outbox import AckOutbox, ClaimOutbox, RecordMo, RetryOutbox
 from smsgw.store.passwords import DEFAULT_HASHER, hash_password
+from smsgw.store.replace import Replace
 from smsgw.store.reporting import RecordReport, ReportOutcome
 from smsgw.store.review import ReviewDecision
 from smsgw.store.tx import Operation, Rules
@@ -137,6 +138,11 @@ class StoreClient:
     def release_held(self, now: int, page: int = 1000) -> Deferred[int]:
         """Release every window-held message due by ``now``, a page per transaction."""
         return self.drain(lambda: ReleaseHeld(now, page), page)
+
+    def replace(self, message_id: int, text: str | None, payloads: tuple[bytes, ...], esm_class: int, at: int,
+                actor: str) -> Deferred[bool]:
+        """replace_sm: True when the waiting message's segments were replaced (same segment count)."""
+        return self.run(Replace(message_id, text, payloads, esm_class, at, actor))
 
     def cancel(self, message_id: int, at: int, actor: str) -> Deferred[bool]:
         """cancel_sm: True when the message was withdrawn before it went out."""
