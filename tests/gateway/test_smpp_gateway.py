@@ -247,3 +247,26 @@ def test_replace_a_waiting_message(tmp_path: Any) -> None:
     finally:
         yield threads.deferToThread(client.close)
         yield rig.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_number_portability_override_wins_over_the_prefix(tmp_path: Any) -> None:
+    from smsgw.pipeline.overrides import Portability
+    from smsgw.store.lists import SetPortability
+
+    rig = yield make_rig(tmp_path)
+    portability = Portability(rig.store)
+    rig.intake.portability = portability.current
+    client = Client(rig.port)
+    try:
+        yield rig.store.run(SetPortability("13800138123", "ctcc", int(time.time() * 1000), "test"))
+        assert (yield portability.refresh()) == 1
+        yield threads.deferToThread(client.bind)
+        [moved] = yield threads.deferToThread(client.submit, "13800138123", "moved to telecom")
+        [stayed] = yield threads.deferToThread(client.submit, "13800138124", "still mobile")
+        for resp, carrier in ((moved, "ctcc"), (stayed, "cmcc")):
+            message = yield rig.store.get_message(ids.from_text(resp.message_id.decode()))
+            assert message.carrier == carrier
+    finally:
+        yield threads.deferToThread(client.close)
+        yield rig.close()

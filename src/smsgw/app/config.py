@@ -70,6 +70,17 @@ class ManholeSection:
     port: int = 2323
     #: user name → argon2 hash (``smsgw hash-password``); demo mode adds admin/admin
     users: Mapping[str, str] = attrs.field(factory=dict)
+    #: the SMS a reset password is sent in ({password} is replaced); empty: the built-in Chinese text
+    notice_template: str = ""
+
+
+@attrs.frozen
+class MetricsSection:
+    """The Prometheus endpoint: http://interface:port/metrics."""
+
+    enabled: bool = True
+    interface: str = "127.0.0.1"
+    port: int = 9108
 
 
 @attrs.frozen
@@ -97,6 +108,8 @@ class RoutingSection:
     groups: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     #: carrier → groups to use when all of its own are down
     failover: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    #: account login → {carrier → link group}: an account's own channel (e.g. its registered signature's)
+    accounts: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -113,6 +126,7 @@ class Config:
     smpp: SmppSection
     web: WebSection
     manhole: ManholeSection
+    metrics: MetricsSection
     simulators: SimulatorsSection
     numbering: NumberingSection
     routing: RoutingSection
@@ -131,19 +145,20 @@ class Config:
         from smsgw.store.db import sqlite_url
         return sqlite_url(self.gateway.data_dir)
 
-    def routing_table(self) -> RoutingTable:
+    def routing_table(self, accounts: Mapping[int, Mapping[str, str]] | None = None) -> RoutingTable:
         try:
             return RoutingTable(groups=self.routing.groups, failover=self.routing.failover,
-                                accounts={}, carried_by=self.plan.carried_by)
+                                accounts=accounts or {}, carried_by=self.plan.carried_by)
         except RoutingConfigError as error:
             raise ConfigError(self.source, f"routing.{error.key}", error.reason) from None
 
     def with_overrides(self, **values: Any) -> "Config":
-        """Apply command-line overrides: data_dir, smpp_port, web_port, manhole_port (None = keep)."""
+        """Apply command-line overrides: data_dir, smpp_port, web_port, manhole_port, metrics_port (None = keep)."""
         cfg = self
         if values.get("data_dir") is not None:
             cfg = attrs.evolve(cfg, gateway=attrs.evolve(cfg.gateway, data_dir=values["data_dir"]))
-        for key, section in (("smpp_port", "smpp"), ("web_port", "web"), ("manhole_port", "manhole")):
+        for key, section in (("smpp_port", "smpp"), ("web_port", "web"), ("manhole_port", "manhole"),
+                             ("metrics_port", "metrics")):
             if values.get(key) is not None:
                 cfg = attrs.evolve(cfg, **{section: attrs.evolve(getattr(cfg, section), port=int(values[key]))})
         return cfg
@@ -151,7 +166,7 @@ class Config:
 
 _SECTIONS = {
     "gateway": GatewaySection, "store": StoreSection, "smpp": SmppSection, "web": WebSection,
-    "manhole": ManholeSection, "simulators": SimulatorsSection, "numbering": NumberingSection,
+    "manhole": ManholeSection, "metrics": MetricsSection, "simulators": SimulatorsSection, "numbering": NumberingSection,
     "routing": RoutingSection, "policy": PolicySection,
 }
 
@@ -207,3 +222,15 @@ def load(path: str | Path | None = None) -> Config:
     except OSError as error:
         raise ConfigError(str(path), "(file)", f"cannot read: {error.strerror}") from None
     return parse(text, str(path))
+
+
+def load_for_run(path: str | Path | None = None, **overrides: Any) -> Config:
+    """What ``smsgw run`` and ``twistd smsgw`` start with: ``path``; without one ``config/smsgw.toml``
+    when started in the repository, else the embedded default; then the command-line ``overrides``
+    (see ``Config.with_overrides``)."""
+    chosen = Path(path) if path else DEFAULT_CONFIG
+    if not path and not chosen.exists():
+        from smsgw.app.defaults import default_config_path
+
+        chosen = default_config_path()
+    return load(chosen).with_overrides(**overrides)

@@ -37,6 +37,7 @@ from smsgw.pipeline.carrier_events import CarrierEvents
 from smsgw.pipeline.dispatcher import Dispatcher
 from smsgw.pipeline.intake import Intake, IntakeConfig
 from smsgw.pipeline.notifier import Notifier
+from smsgw.pipeline.overrides import Portability
 from smsgw.pipeline.storage import StoreClient
 from smsgw.session.smpp_server import Timers
 from smsgw.sim import behaviour as sim_behaviour
@@ -65,6 +66,7 @@ class Listening:
     smpp: int = 0
     web: int = 0
     manhole: int = 0
+    metrics: int = 0
     simulators: dict[str, int] = attrs.field(factory=dict)
     sgip_listeners: dict[str, int] = attrs.field(factory=dict)
 
@@ -90,6 +92,7 @@ class GatewayService(MultiService):
         self.intake: Intake | None = None
         self.smpp_factory: SmppServerFactory | None = None
         self.carrier_events: CarrierEvents | None = None
+        self.operations: Any = None  # smsgw.app.operations.Operations: manhole and metrics
 
     # ------------------------------------------------------------------ start
 
@@ -123,7 +126,9 @@ class GatewayService(MultiService):
             self.groups[link.name] = group
         self._start_sgip_listeners_sinks()
         self.dispatcher = Dispatcher(self.store, self.reactor, self.groups, cfg.routing_table())
+        self.portability = Portability(self.store)
         self.intake = Intake(self.store, self.ids, self.reactor, cfg.plan, self.notifier,
+                             portability=self.portability.current,
                              config=IntakeConfig(dc0=_DC0.get(cfg.smpp.dc0, Coding.GSM7),
                                                  default_price=cfg.policy.default_price),
                              accepted=self.dispatcher.poke)
@@ -142,7 +147,10 @@ class GatewayService(MultiService):
         if cfg.gateway.demo:
             await self._demo_bootstrap()
         await self.carrier_events.refresh_extensions()
+        await self.portability.refresh()
+        await self._resolve_account_routes()
         self._every(60.0, self.carrier_events.refresh_extensions)
+        self._every(60.0, self.portability.refresh)
         self._every(1.0, self._release_held)
         self._every(10.0, self._expire)
         timers = Timers(enquire_link_interval=cfg.smpp.enquire_link_interval,
@@ -155,8 +163,29 @@ class GatewayService(MultiService):
         self.listening.smpp = self._smpp_port.getHost().port
         assert self.dispatcher is not None
         self.dispatcher.start()
+        await self._start_admin()
         self.announce(self.banner())
         return self.listening
+
+    async def _start_admin(self) -> None:
+        """The manhole and the metrics endpoint (smsgw.app.operations)."""
+        from smsgw.app.operations import start_operations
+
+        self.operations = await start_operations(self)
+
+    async def _resolve_account_routes(self) -> None:
+        """``[routing.accounts]`` names accounts by login; the router wants their ids."""
+        routes = self.config.routing.accounts
+        if not routes or self.dispatcher is None:
+            return
+        assert self.store is not None
+        by_id: dict[int, dict[str, str]] = {}
+        for login, groups in routes.items():
+            found = await self.store.read(store_accounts.find_login, login)
+            if found is None:
+                raise ValueError(f"{self.config.source}: routing.accounts.{login}: no such account")
+            by_id[found[0].id] = dict(groups)
+        self.dispatcher.table = self.config.routing_table(by_id)
 
     def _every(self, seconds: float, fn: Callable[[], Any]) -> None:
         loop = LoopingCall(fn)
@@ -270,10 +299,17 @@ class GatewayService(MultiService):
             lines.append(f"  simulator {family} carrier gateway on 127.0.0.1:{port}")
         for name, port in sorted(self.listening.sgip_listeners.items()):
             lines.append(f"  SGIP listener {name} (carrier connects back) on port {port}")
+        if self.listening.manhole:
+            demo = "   (log in as admin / admin)" if self.config.gateway.demo else ""
+            lines.append(f"  manhole   telnet {self.config.manhole.interface} {self.listening.manhole}{demo}")
+        if self.listening.metrics:
+            lines.append(f"  metrics   http://{self.config.metrics.interface}:{self.listening.metrics}/metrics")
         return "\n".join(lines)
 
     @defer.inlineCallbacks
     def stopService(self) -> Any:
+        if self.operations is not None:
+            yield self.operations.stop()
         for loop in self._loops:
             if loop.running:
                 loop.stop()
