@@ -269,8 +269,10 @@ class SgipSimulator(CarrierSimulator):
                 "state": state, "error_code": error,
             }, now)
         assert isinstance(job, MoJob)
+        # sgip.md 4.5/7: the handset number travels as "86" + MSISDN
+        source = "86" + job.source if len(job.source) == 11 and job.source.startswith("1") else job.source
         return session.deliver({
-            "user_number": job.source, "sp_number": job.destination, "tp_pid": 0, "tp_udhi": 1 if job.udhi else 0,
+            "user_number": source, "sp_number": job.destination, "tp_pid": 0, "tp_udhi": 1 if job.udhi else 0,
             "message_coding": job.coding, "message_content": job.content,
         }, now)
 

@@ -73,6 +73,19 @@ def _at_least_one(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> No
         raise ValueError(f"{attribute.name} must be at least 1, not {value!r}")
 
 
+def _require_text(inst: Any, what: str) -> None:
+    """Text settings must be text: an unquoted TOML number (``secret = 888888``, ``corp_id = 12345``)
+    fails here, at load time, instead of at every login (an unhandled error per connection) or as a
+    final refusal of every segment at submit time."""
+    for f in attrs.fields(type(inst)):
+        if f.type not in ("str", "str | None"):
+            continue
+        value = getattr(inst, f.name)
+        if not isinstance(value, str) and not (value is None and f.type == "str | None"):
+            shown = repr(value) if f.repr else f"a {type(value).__name__}"  # never echo a secret
+            raise ValueError(f"{what}: {f.name} must be text (quote it in TOML), not {shown}")
+
+
 @attrs.frozen(kw_only=True)
 class LinkConfig:
     """One carrier account: where, who, how fast, and how its submits are filled in."""
@@ -205,6 +218,7 @@ class LinkConfig:
     early_report_limit: int = attrs.field(default=10_000, validator=_at_least_one)
 
     def __attrs_post_init__(self) -> None:
+        _require_text(self, f"link {self.name}")
         if not 0 < self.throttle_factor <= 1:
             raise ValueError("throttle_factor must be in (0, 1]")
         if self.reconnect_factor < 1:
@@ -280,6 +294,9 @@ class SgipListenerConfig:
     peer_idle_timeout: float = attrs.field(default=180.0, validator=_positive)
     #: the SMG resends a request we did not answer in time; we answer at once, so this is only bookkeeping
     response_timeout: float = attrs.field(default=60.0, validator=_positive)
+
+    def __attrs_post_init__(self) -> None:
+        _require_text(self, f"SGIP listener {self.name}")
 
     @classmethod
     def from_mapping(cls, name: str, table: Mapping[str, Any]) -> SgipListenerConfig:
