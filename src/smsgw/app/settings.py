@@ -9,6 +9,7 @@ files), and an unset variable is an error naming it.
 
 from __future__ import annotations
 
+import collections.abc
 import os
 import re
 import types
@@ -92,7 +93,7 @@ def _convert(hint: Any, value: Any, source: str, key: str) -> Any:
         item = args[0] if args else Any
         items = [_convert(item, v, source, f"{key}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
-    if origin in (dict, Mapping, typing.Mapping) or hint in (dict, Mapping):
+    if origin in (dict, collections.abc.Mapping) or hint in (dict, Mapping):
         if not isinstance(value, Mapping):
             raise ConfigError(source, key, f"expected a table, got {type(value).__name__}")
         kt, vt = (args or (Any, Any))
