@@ -307,3 +307,19 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=True),
 )
 sa.Index("ix_audit_log_at", audit_log.c.at)
+
+# HTTP API keys (migration 0002).  A key is ``smsgw_<key_id>_<secret>``: the
+# key_id finds the row, the secret is kept only as its SHA-256 (it is 256
+# random bits, so a slow hash buys nothing and would cost every API call).
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("key_id", sa.String(24), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("label", sa.String(64), nullable=False, server_default=""),
+    sa.Column("created_at", Millis, nullable=False),
+    sa.Column("revoked_at", Millis, nullable=True),
+)
+sa.Index("ix_api_keys_account_id", api_keys.c.account_id)

@@ -1,0 +1,1 @@
+"""The web centre's pages, one module per area; each offers ``routes()`` for the site's router."""
