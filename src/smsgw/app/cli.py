@@ -1,6 +1,8 @@
 """The ``smsgw`` command line: a friendly front over the same service tree as ``twistd smsgw``.
 
     smsgw run [--config PATH] [--data-dir DIR] [--smpp-port N] [--web-port N] [--manhole-port N]
+              [--metrics-port N] [--log-format text|json] [--log-level LEVEL]
+    smsgw hash-password [PASSWORD]             (argon2 hash for [manhole] users)
     smsgw db upgrade [--config PATH | --url URL]
     smsgw sim <cmpp20|cmpp30|sgip12|smgp30> [--port N] ...
     smsgw account create|recharge|balance ...   (for scripts)
@@ -15,28 +17,25 @@ from typing import Any
 
 from smsgw.app.settings import ConfigError
 
+#: the options of ``smsgw run`` (and ``twistd smsgw``) that override the configuration file
+RUN_OVERRIDES = ("data_dir", "smpp_port", "web_port", "manhole_port", "metrics_port")
+
 
 def _config(args: argparse.Namespace) -> Any:
-    from smsgw.app.config import DEFAULT_CONFIG, load
+    from smsgw.app.config import load_for_run
 
-    path = Path(args.config) if args.config else DEFAULT_CONFIG
-    if not args.config and not path.exists():
-        from smsgw.app.defaults import default_config_path
-
-        path = default_config_path()
-    cfg = load(path)
-    return cfg.with_overrides(data_dir=getattr(args, "data_dir", None), smpp_port=getattr(args, "smpp_port", None),
-                              web_port=getattr(args, "web_port", None), manhole_port=getattr(args, "manhole_port", None))
+    return load_for_run(args.config, **{key: getattr(args, key, None) for key in RUN_OVERRIDES})
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from twisted.internet import reactor
-    from twisted.logger import globalLogBeginner, textFileLogObserver
+    from twisted.logger import globalLogBeginner
 
+    from smsgw.app import logs
     from smsgw.app.gateway import GatewayService
 
     cfg = _config(args)
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
+    globalLogBeginner.beginLoggingTo([logs.observer(args.log_format, args.log_level)], redirectStandardIO=False)
     service = GatewayService(cfg, reactor, announce=lambda text: print(text, flush=True))
     failed: list[Any] = []
     service.ready.addErrback(lambda f: failed.append(f))
@@ -44,6 +43,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.run()
     return 1 if failed else 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from smsgw.store.passwords import hash_password
+
+    password = args.password
+    if password is None:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("smsgw: the passwords differ", file=sys.stderr)
+            return 2
+    if not password:
+        print("smsgw: empty password", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -162,6 +179,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--smpp-port", type=int, help="SMPP listener port (0: any free port)")
     run.add_argument("--web-port", type=int, help="web centre and HTTP API port")
     run.add_argument("--manhole-port", type=int, help="telnet manhole port")
+    run.add_argument("--metrics-port", type=int, help="Prometheus endpoint port (/metrics)")
+    run.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines as text or JSON")
+    run.add_argument("--log-level", choices=("debug", "info", "warn", "error"), default="info")
+
+    hp = sub.add_parser("hash-password", help="argon2 hash of a password, for [manhole] users")
+    hp.add_argument("password", nargs="?", help="the password (asked for when absent)")
 
     db = sub.add_parser("db", help="store administration")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -205,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_db_upgrade(args)
         if args.command == "account":
             return cmd_account(args)
+        if args.command == "hash-password":
+            return cmd_hash_password(args)
     except ConfigError as error:
         print(f"smsgw: configuration error: {error}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ import attrs
 from smsgw.app.settings import ConfigError, build
 from smsgw.domain.coding import Coding
 from smsgw.net.links.config import LinkConfig, SgipListenerConfig
+from smsgw.policy.settings import PolicySettings
 from smsgw.routing.numbering import NumberingPlan, NumberingPlanError, load_plan
 from smsgw.routing.router import RoutingConfigError, RoutingTable
 
@@ -71,7 +72,23 @@ class ManholeSection:
     #: user name → argon2 hash (``smsgw hash-password``); demo mode adds admin/admin
     users: Mapping[str, str] = attrs.field(factory=dict)
     #: the SMS a reset password is sent in ({password} is replaced); empty: the built-in Chinese text
-    notice_template: str = ""
+    notice_template: str = attrs.field(default="")
+    #: the same manhole over SSH as well (same interface and users)
+    ssh: bool = False
+    ssh_port: int = 2222
+    #: the SSH host key (OpenSSH format); empty: <data_dir>/manhole_host_key, made on first start
+    ssh_host_key: str = ""
+
+    @users.validator
+    def _hashes_only(self, _attribute: Any, users: Mapping[str, str]) -> None:
+        for user, value in users.items():
+            if not str(value).startswith("$argon2"):
+                raise ValueError(f"manhole user {user!r}: give an argon2 hash (smsgw hash-password), not a password")
+
+    @notice_template.validator
+    def _has_password(self, _attribute: Any, template: str) -> None:
+        if template and "{password}" not in template:
+            raise ValueError("notice_template must contain {password}")
 
 
 @attrs.frozen
@@ -113,7 +130,9 @@ class RoutingSection:
 
 
 @attrs.frozen
-class PolicySection:
+class PolicySection(PolicySettings):
+    """``[policy]``: the policy chain's settings (``smsgw.policy.settings``) and the default price."""
+
     #: price per segment in milli-fen when an account has none of its own
     default_price: int = 0
 
