@@ -7,12 +7,15 @@ reactor, which tests replace with ``task.Clock``-driven fakes or real loopback.
 Back-pressure: the protocol registers itself as the transport's push producer.
 When the client stops reading and our write buffer fills, Twisted pauses us;
 we then stop reading the client's requests and stop offering it deliveries,
-so nothing is buffered without bound.
+so nothing is buffered without bound; when the buffer has drained the
+application is told (``writable``) so held-back deliveries go out at once.
+A connection we close gets ``response_timeout`` to take our last bytes, then
+is aborted: a client that does not read cannot hold its socket open.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol as TypingProtocol
+from typing import Any, Callable, Protocol as TypingProtocol
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
@@ -50,6 +53,9 @@ class SmppApplication(TypingProtocol):
     def delivery_answered(self, account: Any, connection: "SmppServerProtocol", sequence: int, status: int | None) -> None:
         """A deliver_sm we sent was answered (status) or timed out (None)."""
 
+    def writable(self, account: Any, connection: "SmppServerProtocol") -> None:
+        """A receiver paused by back-pressure can take deliveries again."""
+
 
 @implementer(IPushProducer)
 class SmppServerProtocol(Protocol):
@@ -62,6 +68,7 @@ class SmppServerProtocol(Protocol):
         self.account: Any = None
         self.paused = False
         self._timer: IDelayedCall | None = None
+        self._closing: IDelayedCall | None = None
 
     # ---------------------------------------------------------------- Protocol
 
@@ -82,6 +89,9 @@ class SmppServerProtocol(Protocol):
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+        if self._closing is not None and self._closing.active():
+            self._closing.cancel()
+        self._closing = None
         if self.account is not None:
             account, self.account = self.account, None
             self.factory.app.unbound(account, self)
@@ -96,6 +106,10 @@ class SmppServerProtocol(Protocol):
     def resumeProducing(self) -> None:
         self.paused = False
         self.transport.resumeProducing()
+        if self.account is not None and self.can_deliver():
+            # what the notifier held back while we were paused waits in the outbox: ask for it now,
+            # not at its next sweep
+            self.factory.app.writable(self.account, self)
 
     def stopProducing(self) -> None:
         self.paused = True
@@ -117,7 +131,7 @@ class SmppServerProtocol(Protocol):
         self.session.unbind(self.factory.reactor.seconds())
         self._flush()
         if self.session.state.value == "closed":
-            self.transport.loseConnection()
+            self._close()
 
     # ---------------------------------------------------------------- internals
 
@@ -140,7 +154,7 @@ class SmppServerProtocol(Protocol):
                          system_id=session.system_id, reason=event.reason)
             elif isinstance(event, CloseConnection):
                 self._flush()
-                self.transport.loseConnection()
+                self._close()
                 return
         self._flush()
 
@@ -173,6 +187,7 @@ class SmppServerProtocol(Protocol):
         d.addCallbacks(ok, refused)
 
     def _request(self, pdu: Pdu) -> None:
+        started = self.factory.reactor.seconds()
         d = defer.maybeDeferred(self.factory.app.request, self.account, pdu)
 
         def answer(result: tuple[int, dict[str, Any]]) -> None:
@@ -181,6 +196,8 @@ class SmppServerProtocol(Protocol):
             status, fields = result
             self.session.respond(pdu, status, fields)
             self._flush()
+            if self.factory.answered is not None:
+                self.factory.answered(pdu.command, int(status), self.factory.reactor.seconds() - started)
 
         def failed(failure: Failure) -> None:
             log.failure("{command} from {peer} failed", failure, command=pdu.command, peer=self._peer())
@@ -189,6 +206,18 @@ class SmppServerProtocol(Protocol):
                 self._flush()
 
         d.addCallbacks(answer, failed)
+
+    def _close(self) -> None:
+        """Close once our last bytes are sent, but do not wait for a peer that does not read: a polite
+        close would hold the socket and its full buffer for ever.  It gets ``response_timeout``."""
+        self.transport.loseConnection()
+        if self._closing is None:
+            self._closing = self.factory.reactor.callLater(self.factory.timers.response_timeout, self._abort)
+
+    def _abort(self) -> None:
+        self._closing = None
+        log.info("client {peer} did not take our last bytes in time; connection aborted", peer=self._peer())
+        self.transport.abortConnection()
 
     def _flush(self) -> None:
         session = self.session
@@ -241,6 +270,8 @@ class SmppServerFactory(Factory):
         self.window = window
         self.system_id = system_id
         self.connections: set[SmppServerProtocol] = set()
+        #: told (command, status, seconds from request to response) after each answer: the metrics
+        self.answered: Callable[[str, int, float], None] | None = None
 
 
 def listen(reactor: Any, factory: SmppServerFactory, port: int, interface: str,

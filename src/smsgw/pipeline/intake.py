@@ -23,6 +23,7 @@ from smsgw.codec import Pdu
 from smsgw.domain import ids
 from smsgw.domain.coding import Coding, from_msg_fmt, to_msg_fmt
 from smsgw.domain.model import Account, AccountStatus, Message, MessageState, Segment, expires_at_for
+from smsgw.pipeline.policies import smpp_status
 from smsgw.policy.lockout import Lockout
 from smsgw.policy.rate import BucketMap
 from smsgw.protocols.smpp34.status import CommandStatus as S
@@ -30,6 +31,7 @@ from smsgw.routing.numbering import NumberingPlan
 from smsgw.routing.numbers import InvalidNumber, normalise
 from smsgw.session.smpp_server import BindRefused, BindRequested
 from smsgw.session.smpp_submit import Submission, SubmitRefused, read_submission
+from smsgw.session.smpp_time import format_absolute
 from smsgw.store import errors as store_errors
 from smsgw.store.accounts import AuthFailure
 
@@ -66,17 +68,29 @@ class Clock(Protocol):
 
 
 class PolicyChain(Protocol):
-    """Decides on a message before it is stored (issue: policy services)."""
+    """Decides on a message before it is stored (``smsgw.pipeline.policies.PolicyService``)."""
+
+    def prepare(self, account: Account, sub: Submission, message_id: int) -> Submission:
+        """Before pricing: the submission as it is to be billed (e.g. with a signature added)."""
 
     def decide(self, account: Account, message: Message, now_ms: int) -> Deferred[Message] | Message:
         """The message as it should be stored: queued, held (with reason/until) or rejected."""
+
+    def accepted(self, account: Account, message: Message, result: Any) -> Deferred[Any] | None:
+        """After the commit; the client's answer waits for a Deferred returned."""
 
 
 class PassAll:
     """No policies: every message is queued as it is."""
 
+    def prepare(self, account: Account, sub: Submission, message_id: int) -> Submission:
+        return sub
+
     def decide(self, account: Account, message: Message, now_ms: int) -> Message:
         return message
+
+    def accepted(self, account: Account, message: Message, result: Any) -> None:
+        return None
 
 
 class Receivers(Protocol):
@@ -85,6 +99,7 @@ class Receivers(Protocol):
     def attach(self, account: Account, connection: Any) -> None: ...
     def detach(self, account: Account, connection: Any) -> None: ...
     def answered(self, account: Account, connection: Any, sequence: int, status: int | None) -> None: ...
+    def wake(self, account_id: int | None) -> None: ...
 
 
 @attrs.frozen
@@ -174,6 +189,10 @@ class Intake:
     def delivery_answered(self, account: Account, connection: Any, sequence: int, status: int | None) -> None:
         self.receivers.answered(account, connection, sequence, status)
 
+    def writable(self, account: Account, connection: Any) -> None:
+        """A receiver the listener paused (its client read too slowly) takes deliveries again."""
+        self.receivers.wake(account.id)
+
     def bind_count(self, account_id: int) -> int:
         return self._binds.get(account_id, 0)
 
@@ -200,6 +219,7 @@ class Intake:
         try:
             sub = read_submission(pdu, now, dc0=self.config.dc0, reference=message_id & 0xFF)
             number = normalise(sub.dest_addr)
+            sub = self.policies.prepare(account, sub, message_id)
         except SubmitRefused as refused:
             log.debug("submit from {login} refused: {reason}", login=account.login, reason=refused.reason)
             return refused.status, {}
@@ -211,7 +231,11 @@ class Intake:
 
     @inlineCallbacks
     def _store_submission(self, account: Account, sub: Submission, dest: str, message_id: int, now_ms: int) -> Any:
-        carrier = self.plan.carrier_of(dest, self.portability()).value
+        try:
+            carrier = self.plan.carrier_of(dest, self.portability()).value
+        except InvalidNumber as bad:  # mobile-shaped, but a prefix the numbering plan does not allocate
+            log.debug("submit from {login} to {dest}: {reason}", login=account.login, dest=dest, reason=str(bad))
+            return int(S.ESME_RINVDSTADR), {}
         price = yield self._price(account, carrier)
         parts = len(sub.segments)
         message = Message(
@@ -236,7 +260,7 @@ class Intake:
         esm = 0x40 if sub.udhi else 0
         segments = tuple(Segment(i + 1, payload, esm) for i, payload in enumerate(sub.segments))
         try:
-            yield self.store.accept(message, segments)
+            result = yield self.store.accept(message, segments)
         except Exception as error:  # refusals of the store map to a status; others are ours to log
             for kind, status in STORE_STATUS.items():
                 if isinstance(error, kind):
@@ -244,11 +268,49 @@ class Intake:
                              error=str(error))
                     return int(status), {}
             raise
+        yield self.policies.accepted(account, message, result)
         self.accepted()
         if message.state is MessageState.REJECTED:
-            # stored (and charged when the contract says so) but refused: the client hears why now
-            return int(S.ESME_RSUBMITFAIL), {}
+            # stored (and charged when the contract says so) but refused: the client hears why now,
+            # or gets our id and a failure receipt (policies.SMPP_REJECTION_STATUS)
+            status = smpp_status(message)
+            if status is not None:
+                return status, {}
         return int(S.ESME_ROK), {"message_id": ids.to_text(message_id)}
+
+    def submit_text(
+        self,
+        account: Account,
+        dest_addr: str,
+        text: str,
+        *,
+        source_addr: str = "",
+        receipt: bool = True,
+        priority: int = 0,
+        schedule_ms: int | None = None,
+        validity_ms: int | None = None,
+    ) -> Deferred[tuple[int, dict[str, Any]]]:
+        """A text message from the web centre or the HTTP API: the same path as submit_sm.
+
+        The text becomes a submit_sm (UCS2 in message_payload, times as SMPP
+        absolute times) read by ``read_submission`` and stored by ``_submit``,
+        so coding, splitting, TPS, numbering plan, price, policies and
+        durability are those of an SMPP client.  Fires with (SMPP status, fields).
+        """
+        def when(ms: int | None) -> str:
+            return "" if ms is None else format_absolute(datetime.fromtimestamp(ms / 1000, timezone.utc))
+
+        fields = {
+            "source_addr": source_addr, "destination_addr": dest_addr, "esm_class": 0, "data_coding": 8,
+            "registered_delivery": 1 if receipt else 0, "priority_flag": priority, "short_message": b"",
+            "schedule_delivery_time": when(schedule_ms), "validity_period": when(validity_ms),
+            "tlvs": {"message_payload": text.encode("utf-16-be", "surrogatepass")},
+        }  # fmt: skip
+        return self._submit(account, Pdu("submit_sm", 0, fields))
+
+    def price(self, account: Account, carrier: str) -> Deferred[int]:
+        """The price per segment this account pays for ``carrier`` (as charged at acceptance)."""
+        return self._price(account, carrier)  # type: ignore[no-any-return]
 
     @inlineCallbacks
     def _price(self, account: Account, carrier: str) -> Any:

@@ -50,8 +50,9 @@ class Connection(Protocol):
 class NotifierConfig:
     #: deliver_sm outstanding per connection
     window: int = 32
-    #: outbox items claimed per page
-    page: int = 100
+    #: outbox items claimed per page at most (a page never exceeds the receivers' free window, so
+    #: one store round trip can fill every window; it was 100, which took three for eight binds)
+    page: int = 500
     #: wait before offering an item again after a refusal or a timeout
     retry_after: float = 30.0
     #: how often every account with a receiver is swept even if nobody woke it
@@ -201,8 +202,9 @@ class Notifier:
             for item in items:
                 conn = self._pick(account_id)
                 if conn is None:
-                    # the receiver went away meanwhile: give the rest back soon
-                    self.store.outbox_retry(item.id, self._retry_at(1.0))
+                    # the receiver went away or is paused: give the rest back due now, so the wake-up
+                    # when it can take deliveries again finds them (no busy loop: no room, no claim)
+                    self.store.outbox_retry(item.id, now_ms)
                     continue
                 try:
                     sequence = conn.deliver(deliver_fields(item))
