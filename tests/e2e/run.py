@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class RunningGateway:
     def __init__(self, data_dir: Path, config: Path | None = None, timeout: float = 30.0) -> None:
         args = [sys.executable, "-m", "smsgw.app.cli", "run", "--data-dir", str(data_dir), "--smpp-port", "0",
-                "--web-port", "0", "--manhole-port", "0"]
+                "--web-port", "0", "--manhole-port", "0", "--metrics-port", "0"]
         if config is not None:
             args += ["--config", str(config)]
         self.log = open(data_dir.parent / f"{data_dir.name}.log", "w+")

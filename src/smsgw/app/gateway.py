@@ -38,6 +38,7 @@ from smsgw.pipeline.dispatcher import Dispatcher
 from smsgw.pipeline.intake import Intake, IntakeConfig
 from smsgw.pipeline.notifier import Notifier
 from smsgw.pipeline.overrides import Portability
+from smsgw.pipeline.policies import PolicyService, bootstrap_demo
 from smsgw.pipeline.storage import StoreClient
 from smsgw.session.smpp_server import Timers
 from smsgw.sim import behaviour as sim_behaviour
@@ -66,6 +67,7 @@ class Listening:
     smpp: int = 0
     web: int = 0
     manhole: int = 0
+    manhole_ssh: int = 0
     metrics: int = 0
     simulators: dict[str, int] = attrs.field(factory=dict)
     sgip_listeners: dict[str, int] = attrs.field(factory=dict)
@@ -127,8 +129,13 @@ class GatewayService(MultiService):
         self._start_sgip_listeners_sinks()
         self.dispatcher = Dispatcher(self.store, self.reactor, self.groups, cfg.routing_table())
         self.portability = Portability(self.store)
+        self.policies = PolicyService(
+            self.store, self.reactor, self.ids, cfg.plan, cfg.policy, wake=self.notifier.wake,
+            poke=self.dispatcher.poke,
+            link_capacity=lambda: float(sum(g.config.tps for g in self.groups.values() if g.available())))
+        self.carrier_events.mo_routed = self.policies.mo_received
         self.intake = Intake(self.store, self.ids, self.reactor, cfg.plan, self.notifier,
-                             portability=self.portability.current,
+                             portability=self.portability.current, policies=self.policies,
                              config=IntakeConfig(dc0=_DC0.get(cfg.smpp.dc0, Coding.GSM7),
                                                  default_price=cfg.policy.default_price),
                              accepted=self.dispatcher.poke)
@@ -146,12 +153,16 @@ class GatewayService(MultiService):
         assert self.store is not None and self.carrier_events is not None
         if cfg.gateway.demo:
             await self._demo_bootstrap()
+        await self.policies.start()
+        if cfg.gateway.demo:
+            # open all day (the global window stays 07:00-22:30) and a verified signature
+            await bootstrap_demo(self.policies, self._demo_account)
         await self.carrier_events.refresh_extensions()
         await self.portability.refresh()
         await self._resolve_account_routes()
         self._every(60.0, self.carrier_events.refresh_extensions)
         self._every(60.0, self.portability.refresh)
-        self._every(1.0, self._release_held)
+        # the policy service releases held messages itself, paced by the links' capacity
         self._every(10.0, self._expire)
         timers = Timers(enquire_link_interval=cfg.smpp.enquire_link_interval,
                         response_timeout=cfg.smpp.response_timeout, bind_timeout=cfg.smpp.bind_timeout)
@@ -164,6 +175,7 @@ class GatewayService(MultiService):
         assert self.dispatcher is not None
         self.dispatcher.start()
         await self._start_admin()
+        await self._start_web()
         self.announce(self.banner())
         return self.listening
 
@@ -172,6 +184,26 @@ class GatewayService(MultiService):
         from smsgw.app.operations import start_operations
 
         self.operations = await start_operations(self)
+
+    async def _start_web(self) -> None:
+        """The web centre and HTTP API on ``[web] interface:port`` (same process, same intake)."""
+        cfg = self.config
+        if not cfg.web.enabled:
+            return
+        from twisted.internet.threads import deferToThreadPool
+
+        from smsgw.store.passwords import hash_password
+        from smsgw.web.site import build_site, make_site
+
+        admins = dict(cfg.manhole.users)
+        if cfg.gateway.demo:
+            admins.setdefault("admin", await deferToThreadPool(self.reactor, self.readers, hash_password, "admin"))
+        assert self.intake is not None
+        root = build_site(self.store, self.intake, self.reactor, admins=admins, lockout=self.intake.lockout,
+                          changed=lambda kind, enterprise_id: self.policies.refresh())
+        self._web_port = self.reactor.listenTCP(cfg.web.port, make_site(root), interface=cfg.web.interface)
+        self._ports.append(self._web_port)
+        self.listening.web = self._web_port.getHost().port
 
     async def _resolve_account_routes(self) -> None:
         """``[routing.accounts]`` names accounts by login; the router wants their ids."""
@@ -285,16 +317,21 @@ class GatewayService(MultiService):
         if account.balance < needed:
             await store.recharge(account.id, needed - account.balance, now, "demo-bootstrap", "demo balance")
         await store.set_price(account.id, price, now, "demo-bootstrap")
+        self._demo_account = account
 
     # ------------------------------------------------------------------ stop
 
     def banner(self) -> str:
+        web = (f"  web       http://{self.config.web.interface}:{self.listening.web}/"
+               + ("   (web centre: demo / demo; admin: /admin/login admin / admin)" if self.config.gateway.demo else ""))
         lines = [
             "smsgw is running (demo mode)" if self.config.gateway.demo else "smsgw is running",
             f"  SMPP      {self.config.smpp.interface}:{self.listening.smpp}"
             + ("   (bind as demo / demo)" if self.config.gateway.demo else ""),
             f"  store     {self.config.store_url()}",
         ]
+        if self.listening.web:
+            lines.append(web)
         for family, port in sorted(self.listening.simulators.items()):
             lines.append(f"  simulator {family} carrier gateway on 127.0.0.1:{port}")
         for name, port in sorted(self.listening.sgip_listeners.items()):
@@ -302,6 +339,8 @@ class GatewayService(MultiService):
         if self.listening.manhole:
             demo = "   (log in as admin / admin)" if self.config.gateway.demo else ""
             lines.append(f"  manhole   telnet {self.config.manhole.interface} {self.listening.manhole}{demo}")
+        if self.listening.manhole_ssh:
+            lines.append(f"  manhole   ssh -p {self.listening.manhole_ssh} {self.config.manhole.interface}")
         if self.listening.metrics:
             lines.append(f"  metrics   http://{self.config.metrics.interface}:{self.listening.metrics}/metrics")
         return "\n".join(lines)
@@ -323,6 +362,8 @@ class GatewayService(MultiService):
                 conn.transport.loseConnection()
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if getattr(self, "policies", None) is not None:
+            self.policies.stop()
         yield MultiService.stopService(self)  # link groups: finish or re-queue what is in flight
         for sim in self.simulators.values():
             sim.close()
