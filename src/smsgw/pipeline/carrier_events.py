@@ -54,6 +54,8 @@ class CarrierEvents:
     sp_numbers: Mapping[str, str]
     extensions: dict[str, int] = attrs.field(factory=dict)
     link_up: Callable[[str, bool], None] = lambda name, up: None
+    #: told of every MO message with an account (the policies look for unsubscribe replies)
+    mo_routed: Callable[[MoMessage], Any] = lambda mo: None
     counters: dict[str, int] = attrs.field(factory=lambda: {"reports": 0, "unmatched": 0, "mo": 0, "mo_unrouted": 0})
 
     @inlineCallbacks
@@ -87,6 +89,7 @@ class CarrierEvents:
         d = self.store.record_mo(stored)
         if account_id is not None:
             d.addCallback(lambda _: self.wake(account_id))
+            self.mo_routed(stored)
         d.addErrback(lambda f: log.failure("recording MO from {src} failed", f, src=mo.source_addr))
 
     def link_state(self, name: str, up: bool) -> None:
