@@ -23,6 +23,7 @@ from smsgw.codec import Pdu
 from smsgw.domain import ids
 from smsgw.domain.coding import Coding, from_msg_fmt, to_msg_fmt
 from smsgw.domain.model import Account, AccountStatus, Message, MessageState, Segment, expires_at_for
+from smsgw.pipeline.auth import BindCredentials, IAccount, RefusedLogin, account_portal
 from smsgw.pipeline.policies import smpp_status
 from smsgw.policy.lockout import Lockout
 from smsgw.policy.rate import BucketMap
@@ -141,6 +142,8 @@ class Intake:
         self.portability = portability or (lambda: {})
         #: told after every stored message (the dispatcher looks for due work)
         self.accepted = accepted or (lambda: None)
+        #: binds log in through a twisted.cred portal backed by the store's accounts
+        self.portal = account_portal(store)
         self._tps = BucketMap()
         self._binds: dict[int, int] = {}
         self._prices: dict[tuple[int, str | None], tuple[float, int]] = {}
@@ -161,14 +164,15 @@ class Intake:
         keys = (f"id:{bind.system_id}", f"ip:{peer_host}")
         if any(self.lockout.locked(k, now) for k in keys):
             raise BindRefused(S.ESME_RBINDFAIL, "locked out after repeated failures")
-        result = yield self.store.authenticate(bind.system_id, bind.password, peer_host)
-        if not result.ok:
+        try:
+            _interface, account, _logout = yield self.portal.login(
+                BindCredentials(bind.system_id, bind.password, peer_host), None, IAccount)
+        except RefusedLogin as refused:
             for k in keys:
                 self.lockout.failed(k, self.clock.seconds())
-            raise BindRefused(AUTH_STATUS[result.failure], result.failure.value)
+            raise BindRefused(AUTH_STATUS[refused.failure], refused.failure.value) from None
         for k in keys:
             self.lockout.succeeded(k)
-        account: Account = result.account
         if self._binds.get(account.id, 0) >= max(1, account.max_binds):
             raise BindRefused(S.ESME_RBINDFAIL, f"already {account.max_binds} bind(s) for {account.login}")
         return account
