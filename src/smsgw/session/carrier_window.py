@@ -12,6 +12,7 @@ Pure bookkeeping: no clock, ``now`` (seconds, any monotonic origin) is passed in
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Iterator
 
 import attrs
@@ -76,7 +77,13 @@ class RequestWindow:
         self.size = size
         self.timeout = timeout
         self.max_sends = max_sends
-        self._pending: dict[Sequence, Pending] = {}
+        #: an OrderedDict: ``next_deadline`` takes its first entry, found at once (a dict used as a
+        #: queue would skip every entry deleted before it)
+        self._pending: OrderedDict[Sequence, Pending] = OrderedDict()
+        #: False once a deadline went in below the one before it (the clock went back): then
+        #: ``next_deadline`` scans; while True the first pending request has the earliest deadline
+        self._ordered = True
+        self._last_deadline = float("-inf")
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -100,8 +107,16 @@ class RequestWindow:
             raise ValueError(f"sequence {sequence!r} is already awaiting a response")
         pending = Pending(command, sequence, fields, data, now + self.timeout,
                           self.max_sends if max_sends is None else max_sends)
-        self._pending[sequence] = pending
+        self._append(pending)
         return pending
+
+    def _append(self, pending: Pending) -> None:
+        if not self._pending:
+            self._ordered = True
+        elif pending.deadline < self._last_deadline:
+            self._ordered = False
+        self._last_deadline = pending.deadline
+        self._pending[pending.sequence] = pending
 
     def get(self, sequence: Sequence) -> Pending | None:
         return self._pending.get(sequence)
@@ -110,7 +125,14 @@ class RequestWindow:
         return self._pending.pop(sequence, None)
 
     def next_deadline(self) -> float | None:
-        return min((p.deadline for p in self._pending.values()), default=None)
+        # Every deadline is "now + timeout" when sent or resent, and a resent request moves to
+        # the end: in sending order the deadlines never decrease, so the first one is the
+        # earliest.  Checked at each insertion; if the clock went back, scan.
+        if not self._pending:
+            return None
+        if self._ordered:
+            return next(iter(self._pending.values())).deadline
+        return min(p.deadline for p in self._pending.values())
 
     def due(self, now: float) -> tuple[list[Pending], list[Pending]]:
         """Requests whose deadline has passed: (to resend now, given up).
@@ -123,13 +145,15 @@ class RequestWindow:
         for sequence, p in list(self._pending.items()):
             if now < p.deadline:
                 continue
+            del self._pending[sequence]
             if p.sends < p.max_sends:
                 p.sends += 1
                 p.deadline = now + self.timeout
                 resend.append(p)
             else:
-                del self._pending[sequence]
                 given_up.append(p)
+        for p in resend:  # to the end: the order of deadlines (see next_deadline)
+            self._append(p)
         return resend, given_up
 
     def drain(self) -> list[Pending]:

@@ -72,7 +72,10 @@ class SessionProtocol(Protocol):
 
     def _schedule(self, deadline: float | None) -> None:
         if self._timer is not None and self._timer.active():
-            if deadline is not None and abs(self._timer.getTime() - deadline) < 1e-6:
+            # A timer due no later than needed stays: rescheduling on every answer (the oldest
+            # request's deadline moves each time) cost more than the early tick, which finds
+            # nothing due and arms the timer again.
+            if deadline is not None and self._timer.getTime() <= deadline + 1e-6:
                 return
             self._timer.cancel()
         self._timer = None

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random as _random
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from datetime import datetime
 from typing import Any, Callable
 
@@ -134,6 +134,10 @@ class LinkGroup(Service):
             self._sequence = SequenceGenerator(config.sgip_node(), self.local_now, int(random() * 2**31))
         self._queue: deque[_Send] = deque()
         self._in_flight: dict[int, _Send] = {}
+        #: the in-flight sends whose carrier id is not known yet, by serial (oldest first: serials only grow);
+        #: an OrderedDict because its first key is found at once, where a dict used as a queue skips
+        #: every entry deleted before it
+        self._unnamed: OrderedDict[int, _Send] = OrderedDict()
         self._pending_ids: dict[str, int] = {}
         self._serial = 0
         self._up = False
@@ -314,6 +318,7 @@ class LinkGroup(Service):
         send.serial = self._serial
         send.sent_at = self.clock.seconds()
         self._in_flight[send.serial] = send
+        self._unnamed[send.serial] = send
         try:
             key = conn.submit(send, send.fields)
         except SubmitError as x:
@@ -321,6 +326,7 @@ class LinkGroup(Service):
             return
         if key is None:  # cannot happen after can_submit; keep the segment anyway
             del self._in_flight[send.serial]
+            del self._unnamed[send.serial]
             send.serial = 0
             self.limiter.give_back()
             self._queue.appendleft(send)
@@ -328,6 +334,7 @@ class LinkGroup(Service):
         send.pending_id = conn.pending_id(key)
         if send.pending_id is not None:
             self._pending_ids[send.pending_id] = send.serial
+            del self._unnamed[send.serial]
 
     def _finish(self, send: _Send, outcome: SendOutcome) -> None:
         """Fire a send's Deferred (once), then release the reports that waited for it."""
@@ -335,6 +342,7 @@ class LinkGroup(Service):
             return
         send.done = True
         self._in_flight.pop(send.serial, None)
+        self._unnamed.pop(send.serial, None)
         if send.pending_id is not None:
             self._pending_ids.pop(send.pending_id, None)
         send.deferred.callback(outcome)
@@ -347,7 +355,7 @@ class LinkGroup(Service):
 
     def _open_from(self) -> int | None:
         """The oldest unanswered submit whose carrier id is not known yet (None: there is none)."""
-        return min((s.serial for s in self._in_flight.values() if s.pending_id is None), default=None)
+        return next(iter(self._unnamed), None)
 
     def _requeue_queued(self, reason: str) -> None:
         while self._queue:

@@ -28,7 +28,7 @@ ever dropped, only delayed.  Pure: ``now`` is passed in.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import datetime
 from typing import Mapping
 
@@ -121,6 +121,10 @@ class EarlyReports:
         self.limit = limit
         self._held: OrderedDict[int, _Held] = OrderedDict()
         self._by_id: dict[str, list[int]] = {}
+        #: (barrier, token) of the reports held on a barrier, in arrival order; barriers never decrease
+        #: (each is the group's serial when its report came), so those settled are always a prefix.
+        #: Tokens released otherwise stay here until they reach the front, and are skipped then.
+        self._barriers: deque[tuple[int, int]] = deque()
         self._token = 0
 
     def __len__(self) -> int:
@@ -130,6 +134,8 @@ class EarlyReports:
         """Keep ``report``; returns what has to go now to stay within ``limit`` (oldest first)."""
         self._token += 1
         self._held[self._token] = _Held(report, barrier, now + self.ttl)
+        if barrier is not None:
+            self._barriers.append((barrier, self._token))
         self._by_id.setdefault(report.carrier_msg_id, []).append(self._token)
         out: list[Report] = []
         while len(self._held) > self.limit:
@@ -143,9 +149,13 @@ class EarlyReports:
 
     def release_settled(self, open_from: int | None) -> list[Report]:
         """Every submit numbered below ``open_from`` is answered (None: all are): release what waited on them."""
-        ready = [t for t, h in self._held.items()
-                 if h.barrier is not None and (open_from is None or h.barrier < open_from)]
-        return [self._pop(t) for t in ready]
+        barriers = self._barriers
+        out: list[Report] = []
+        while barriers and (open_from is None or barriers[0][0] < open_from):
+            _, token = barriers.popleft()
+            if token in self._held:
+                out.append(self._pop(token))
+        return out
 
     def expire(self, now: float) -> list[Report]:
         """Reports that waited ``ttl``: they go anyway (the store keeps an unmatched one until its id comes)."""
@@ -161,6 +171,7 @@ class EarlyReports:
         return next(iter(self._held.values())).deadline if self._held else None
 
     def drain(self) -> list[Report]:
+        self._barriers.clear()
         return [self._pop(t) for t in list(self._held)]
 
     def _pop(self, token: int) -> Report:
