@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 from smsgw.codec import EncodeError
 from smsgw.net.links.config import LinkConfig
 from smsgw.net.links.driver import (
+    SessionDriverBase,
     Answered, Closed, GaveUp, LoginFailed, MoIn, Problem, Ready, ReportIn, SubmitError, WireEvent,
 )
 from smsgw.protocols.cmpp20.status import SUBMIT_RESULT
@@ -63,7 +64,9 @@ _TRANSLATE: Mapping[type, Callable[[Any], WireEvent]] = {
 }
 
 
-class CmppDriver:
+class CmppDriver(SessionDriverBase):
+    TRANSLATE = _TRANSLATE
+
     """One SP connection to an ISMG (``LinkDriver``)."""
 
     def __init__(self, config: LinkConfig, now: float) -> None:
@@ -95,18 +98,4 @@ class CmppDriver:
     def close(self, now: float) -> list[WireEvent]:
         return self._translate(self.session.terminate(now))
 
-    def receive(self, data: bytes, now: float) -> list[WireEvent]:
-        return self._translate(self.session.receive_data(data, now))
 
-    def tick(self, now: float) -> list[WireEvent]:
-        return self._translate(self.session.tick(now))
-
-    def next_deadline(self) -> float | None:
-        return self.session.next_deadline()
-
-    def data_to_send(self) -> bytes:
-        return self.session.data_to_send()
-
-    @staticmethod
-    def _translate(events: list[Any]) -> list[WireEvent]:
-        return [_TRANSLATE[type(e)](e) for e in events]

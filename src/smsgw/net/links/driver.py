@@ -137,3 +137,26 @@ class LinkDriver(Protocol):
     def next_deadline(self) -> float | None: ...
 
     def data_to_send(self) -> bytes: ...
+
+
+class SessionDriverBase:
+    """What every driver does the same way: feed the sans-IO session, translate its events
+    through the driver's ``TRANSLATE`` table (session event type → wire event)."""
+
+    session: Any
+    TRANSLATE: Mapping[type, Any]
+
+    def receive(self, data: bytes, now: float) -> list[Any]:
+        return self._translate(self.session.receive_data(data, now))
+
+    def tick(self, now: float) -> list[Any]:
+        return self._translate(self.session.tick(now))
+
+    def next_deadline(self) -> float | None:
+        return self.session.next_deadline()  # type: ignore[no-any-return]
+
+    def data_to_send(self) -> bytes:
+        return self.session.data_to_send()  # type: ignore[no-any-return]
+
+    def _translate(self, events: list[Any]) -> list[Any]:
+        return [self.TRANSLATE[type(e)](e) for e in events]

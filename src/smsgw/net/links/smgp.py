@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 from smsgw.codec import EncodeError
 from smsgw.net.links.config import LinkConfig
 from smsgw.net.links.driver import (
+    SessionDriverBase,
     Answered, Closed, GaveUp, LoginFailed, MoIn, Problem, Ready, ReportIn, SubmitError, WireEvent,
 )
 from smsgw.session.carrier_events import (
@@ -62,7 +63,9 @@ _TRANSLATE: Mapping[type, Callable[[Any], WireEvent]] = {
 }
 
 
-class SmgpDriver:
+class SmgpDriver(SessionDriverBase):
+    TRANSLATE = _TRANSLATE
+
     """One SP connection to an SMGW (``LinkDriver``)."""
 
     def __init__(self, config: LinkConfig, now: float) -> None:
@@ -94,18 +97,4 @@ class SmgpDriver:
         self.session.exit(now)
         return []
 
-    def receive(self, data: bytes, now: float) -> list[WireEvent]:
-        return self._translate(self.session.receive_data(data, now))
 
-    def tick(self, now: float) -> list[WireEvent]:
-        return self._translate(self.session.tick(now))
-
-    def next_deadline(self) -> float | None:
-        return self.session.next_deadline()
-
-    def data_to_send(self) -> bytes:
-        return self.session.data_to_send()
-
-    @staticmethod
-    def _translate(events: list[Any]) -> list[WireEvent]:
-        return [_TRANSLATE[type(e)](e) for e in events]
