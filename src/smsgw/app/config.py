@@ -41,6 +41,11 @@ class StoreSection:
     auto_upgrade: bool = False
 
 
+def _cert_and_key(section: str, cert: str, key: str) -> None:
+    if bool(cert) != bool(key):
+        raise ValueError(f"[{section}] TLS needs both tls_cert and tls_key (PEM files), or neither")
+
+
 @attrs.frozen
 class SmppSection:
     interface: str = "127.0.0.1"
@@ -54,7 +59,7 @@ class SmppSection:
     system_id: str = "smsgw"
     #: TLS: paths of a PEM certificate and key; both empty means plain TCP
     tls_cert: str = ""
-    tls_key: str = ""
+    tls_key: str = attrs.field(default="", validator=lambda s, a, v: _cert_and_key("smpp", s.tls_cert, v))
 
 
 @attrs.frozen
@@ -62,6 +67,11 @@ class WebSection:
     enabled: bool = True
     interface: str = "127.0.0.1"
     port: int = 8080
+    #: TLS (HTTPS): paths of a PEM certificate and key; both empty means plain HTTP (loopback/behind a proxy)
+    tls_cert: str = ""
+    tls_key: str = attrs.field(default="", validator=lambda s, a, v: _cert_and_key("web", s.tls_cert, v))
+    #: mark session cookies Secure; on by itself with TLS, set it when a TLS proxy fronts plain HTTP
+    secure_cookies: bool = False
 
 
 @attrs.frozen

@@ -31,6 +31,7 @@ from smsgw.domain.model import AccountStatus
 from smsgw.net.links.config import LinkConfig, SgipListenerConfig
 from smsgw.net.links.group import LinkGroup
 from smsgw.net.links.sgip import SgipListenerFactory
+from smsgw.net.listen import listen as listen_tcp_or_tls
 from smsgw.net.smpp_listener import SmppServerFactory
 from smsgw.net.smpp_listener import listen as smpp_listen
 from smsgw.pipeline.carrier_events import CarrierEvents
@@ -200,8 +201,10 @@ class GatewayService(MultiService):
             admins.setdefault("admin", await deferToThreadPool(self.reactor, self.readers, hash_password, "admin"))
         assert self.intake is not None
         root = build_site(self.store, self.intake, self.reactor, admins=admins, lockout=self.intake.lockout,
-                          changed=lambda kind, enterprise_id: self.policies.refresh())
-        self._web_port = self.reactor.listenTCP(cfg.web.port, make_site(root), interface=cfg.web.interface)
+        secure = bool(cfg.web.tls_cert) or cfg.web.secure_cookies
+                          secure=secure, changed=lambda kind, enterprise_id: self.policies.refresh())
+        self._web_port = listen_tcp_or_tls(self.reactor, make_site(root), cfg.web.port, cfg.web.interface,
+                                           cfg.web.tls_cert, cfg.web.tls_key, what="web")
         self._ports.append(self._web_port)
         self.listening.web = self._web_port.getHost().port
 
@@ -322,7 +325,8 @@ class GatewayService(MultiService):
     # ------------------------------------------------------------------ stop
 
     def banner(self) -> str:
-        web = (f"  web       http://{self.config.web.interface}:{self.listening.web}/"
+        scheme = "https" if self.config.web.tls_cert else "http"
+        web = (f"  web       {scheme}://{self.config.web.interface}:{self.listening.web}/"
                + ("   (web centre: demo / demo; admin: /admin/login admin / admin)" if self.config.gateway.demo else ""))
         lines = [
             "smsgw is running (demo mode)" if self.config.gateway.demo else "smsgw is running",

@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from smsgw.codec import Pdu
+from smsgw.net.listen import listen as listen_tcp_or_tls
 from smsgw.protocols.smpp34.status import CommandStatus as S
 from smsgw.session.codecs import codec_for
 from smsgw.session.smpp_server import (
@@ -277,15 +278,4 @@ class SmppServerFactory(Factory):
 def listen(reactor: Any, factory: SmppServerFactory, port: int, interface: str,
            tls_cert: str = "", tls_key: str = "") -> Any:
     """Listen for SMPP clients: plain TCP, or TLS when a PEM certificate and key are configured."""
-    if bool(tls_cert) != bool(tls_key):
-        raise ValueError("SMPP TLS needs both tls_cert and tls_key")
-    if not tls_cert:
-        return reactor.listenTCP(port, factory, interface=interface)
-    from twisted.internet import ssl
-
-    with open(tls_cert, "rb") as f:
-        cert_pem = f.read()
-    with open(tls_key, "rb") as f:
-        key_pem = f.read()
-    certificate = ssl.PrivateCertificate.loadPEM(cert_pem + b"\n" + key_pem)
-    return reactor.listenSSL(port, factory, certificate.options(), interface=interface)
+    return listen_tcp_or_tls(reactor, factory, port, interface, tls_cert, tls_key, what="SMPP")

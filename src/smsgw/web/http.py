@@ -195,14 +195,14 @@ class Router(Resource):
 
         def write(response: Response) -> None:
             if not finished.called:
-                send(request, response)
+                send(request, response, web.secure)
 
         def crashed(failure: Any) -> None:
             if failure.check(CancelledError):
                 return
             log.failure("web handler for {path} failed", failure, path=web.path)
             if not finished.called:
-                send(request, self._failed(web))
+                send(request, self._failed(web), web.secure)
 
         d.addCallbacks(write, crashed)
         return NOT_DONE_YET
@@ -222,17 +222,22 @@ class Router(Resource):
         return await route.handler(web, **values)
 
 
-def send(request: Request, response: Response) -> None:
+def send(request: Request, response: Response, secure: bool = False) -> None:
+    """Write ``response``; ``secure``: served over TLS (directly or behind a TLS proxy), so cookies are
+    Secure and browsers are told to keep to HTTPS (HSTS)."""
+    secure = secure or request.isSecure()
     request.setResponseCode(response.status)
     for name, value in SECURITY_HEADERS.items():
         request.setHeader(name, value)
+    if secure:
+        request.setHeader("Strict-Transport-Security", "max-age=31536000")
     request.setHeader("Content-Type", response.content_type)
     for name, value in response.headers.items():
         request.setHeader(name, value)
     for cookie in response.cookies:
         request.addCookie(
             cookie.name.encode("ascii"), cookie.value.encode("ascii"), path=b"/", httpOnly=cookie.http_only,
-            sameSite="lax", secure=request.isSecure() or None,
+            sameSite="lax", secure=secure or None,
             max_age=None if cookie.max_age is None else str(cookie.max_age).encode("ascii"),
         )  # fmt: skip
     if request.method == b"HEAD":
