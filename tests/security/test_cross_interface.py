@@ -8,43 +8,17 @@ interface and then try each other's messages through the others.
 
 from __future__ import annotations
 
-import time
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest_twisted
 
 from smsgw.domain import ids
 from smsgw.domain.model import MessageState
-from smsgw.net.smpp_listener import SmppServerFactory
 from smsgw.protocols.smpp34.status import CommandStatus as S
-from tests.gateway.wire_client import connect, within
+from tests.gateway.wire_client import within
+from tests.security.conftest import smpp_client as _smpp
 from tests.web.client import Client
-from tests.web.rig import PASSWORDS, PRICE, csrf_of, make_web_rig
-
-SMPP_PASSWORDS = {"acme-a": "a-smpp-1", "rival": "r-smpp-1"}
-
-
-@pytest_twisted.async_yield_fixture
-async def world(tmp_path: Any) -> AsyncIterator[Any]:
-    from twisted.internet import reactor
-
-    rig = await make_web_rig(tmp_path)
-    for login in ("acme-a", "rival"):  # SMPP passwords are at most 8 characters
-        await rig.store.set_password(rig.accounts[login].id, SMPP_PASSWORDS[login], int(time.time() * 1000), "test")
-    smpp = reactor.listenTCP(0, SmppServerFactory(rig.intake, reactor), interface="127.0.0.1")
-    try:
-        yield rig, smpp.getHost().port
-    finally:
-        await smpp.stopListening()
-        await rig.close()
-
-
-async def _smpp(port: int, login: str) -> Any:
-    client = await within(connect(port))
-    bound = await within(client.bind(login, SMPP_PASSWORDS[login], mode="transceiver"))
-    assert bound.status == 0, (login, bound.status)
-    return client
-
+from tests.web.rig import PASSWORDS, PRICE, csrf_of
 
 async def _balance(rig: Any, login: str) -> int:
     account = await rig.store.get_account(rig.accounts[login].enterprise_id)

@@ -57,3 +57,12 @@ class Lockout:
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
+
+    def unlock(self, key: str) -> bool:
+        """An administrator lifts a lock before its time (and forgets the failures); True if it was locked."""
+        self._failures.pop(key, None)
+        return self._locked.pop(key, None) is not None
+
+    def locked_keys(self, now: float) -> dict[str, float]:
+        """The keys locked at ``now`` and when each lock ends."""
+        return {key: until for key, until in self._locked.items() if until > now}
