@@ -44,7 +44,7 @@ from typing import Mapping
 import attrs
 
 from smsgw.domain import gsm7
-from smsgw.domain.coding import Coding, char_units, encode
+from smsgw.domain.coding import Coding, CodingError, char_units, encode, unit_length
 from smsgw.domain.udh import Concat, concat_udh
 
 __all__ = [
@@ -145,6 +145,14 @@ def _chunks(
     if ref_bits not in (8, 16):
         raise SegmentationError(f"reference is 8 or 16 bits, not {ref_bits}")
     limit = (DEFAULT_LIMITS if limits is None else limits)[coding]
+    total_units = _fast_units(content, coding)
+    if total_units is not None:
+        if total_units <= limit.single:
+            return [(0, len(content), total_units)]
+        if total_units == len(content):  # every character one unit: cut at fixed places
+            capacity = limit.part_capacity(ref_bits)
+            return [(start, min(start + capacity, total_units), min(capacity, total_units - start))
+                    for start in range(0, total_units, capacity)]
     if isinstance(content, str):
         costs = [char_units(char, coding, position) for position, char in enumerate(content)]
     else:
@@ -163,6 +171,17 @@ def _chunks(
         used += cost
     chunks.append((start, len(costs), used))
     return chunks
+
+
+def _fast_units(content: str | bytes, coding: Coding) -> int | None:
+    """The content's length in units in one C-speed pass; None when it has a character the coding
+    cannot carry (the per-character pass then names it)."""
+    if not isinstance(content, str):
+        return len(content)
+    try:
+        return unit_length(content, coding)
+    except CodingError:
+        return None
 
 
 def count_segments(
