@@ -27,6 +27,7 @@ ever dropped, only delayed.  Pure: ``now`` is passed in.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import OrderedDict, deque
 from datetime import datetime
@@ -91,16 +92,27 @@ def report_time(text: str) -> int | None:
     text = text.strip()
     if not _TIME.fullmatch(text):
         return None
-    try:
-        when = datetime.strptime(text[:10], "%y%m%d%H%M").replace(tzinfo=CARRIER_TZ)
-    except ValueError:
-        return None
-    if when.year < 2001:
+    minute = _minute_ms(text[:10])
+    if minute is None:
         return None
     seconds = int(text[10:12]) if len(text) == 12 else 0
     if seconds > 59:
         return None
-    return int(when.timestamp() * 1000) + seconds * 1000
+    return minute + seconds * 1000
+
+
+@functools.lru_cache(maxsize=1024)
+def _minute_ms(yymmddhhmm: str) -> int | None:
+    """The minute's start in ms since the epoch (reports of one minute share it: cached, no strptime)."""
+    yy, month, day, hour, minute = (int(yymmddhhmm[i:i + 2]) for i in range(0, 10, 2))
+    year = 2000 + yy if yy < 69 else 1900 + yy  # as strptime's %y
+    if year < 2001:
+        return None
+    try:
+        when = datetime(year, month, day, hour, minute, tzinfo=CARRIER_TZ)
+    except ValueError:
+        return None
+    return int(when.timestamp()) * 1000
 
 
 # ---------------------------------------------------------------------------- early reports
