@@ -6,8 +6,9 @@ in three categories, 200,000 blacklisted numbers (global and per enterprise),
 range detection and the send window all on.  Messages are a realistic mix:
 verification codes (a different text each), notifications, and bulk texts
 repeated to many numbers; a quarter arrive without a signature and are
-signed and cut again (``prepare``).  Prints a table and, with ``--json``,
-one JSON object.
+signed and cut again (``prepare``); the dispatcher's send-window check of a
+claimed segment is measured too.  Prints a table and, with ``--json``, one
+JSON object.
 
 Budget (issue "Policy services"): the chain must cost a small fraction of a
 message's budget; the store commits about 30,000 messages/s (33 µs each,
@@ -148,6 +149,9 @@ def main() -> None:
         results[f"  rule {rule}"] = alone - empty
     results["prepare: sign and re-cut an unsigned text"] = per_item_ns(
         lambda i: sign_submission(loaded, *unsigned[i % len(unsigned)], i), len(unsigned), args.seconds)
+    # the dispatcher asks once per account and claimed page; this is the worst case, once per segment
+    results["dispatch: send-window check of a claimed segment"] = per_item_ns(
+        lambda i: loaded.window_release(messages[i][1].account_id, NOON + i), count, args.seconds)
 
     if args.json:
         print(json.dumps({"ns_per_message": results, "budget_ns": BUDGET_NS, "setup_s": setup,

@@ -14,9 +14,12 @@ Choices worth knowing:
   the login - an account's system_id cannot be longer than 15 characters anyway.
 * Time fields are empty or exactly 16 characters (5.2.15, 5.2.16, 7.1.1).
 * A response with a non-zero command_status carries no body (notes of 4.1.2,
-  4.1.4, 4.4.2).  The engine applies that to every response, submit_multi_resp,
-  data_sm_resp and query_sm_resp included (npm smpp does the same), and decodes
-  both forms.
+  4.1.4, 4.4.2).  The engine applies that to every response, data_sm_resp and
+  query_sm_resp included (npm smpp does the same), and decodes both forms -
+  except submit_multi_resp, whose body is the answer to a failure: 4.5.2 has no
+  such note, and when every destination failed the unsuccess_sme list (with an
+  empty message_id) is what tells the client why (``body_on_error``, vector
+  SMPP-E01).
 * deliver_sm_resp and data_sm_resp may arrive with an empty body: clients do send
   that instead of the single NUL (optional_from).
 * ``MAX_LENGTH``: the largest legal PDU is a submit_multi with 254 destinations
@@ -283,7 +286,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("enquire_link", 0x00000015),
     Command("enquire_link_resp", 0x80000015),
     Command("submit_multi", 0x00000021, _SUBMIT_MULTI),
-    Command("submit_multi_resp", 0x80000021, _SUBMIT_MULTI_RESP),
+    Command("submit_multi_resp", 0x80000021, _SUBMIT_MULTI_RESP, body_on_error=True),
     Command("alert_notification", 0x00000102, _ALERT_NOTIFICATION),
     Command("data_sm", 0x00000103, _DATA_SM),
     # 4.7.2: message_id + TLVs (delivery_failure_reason, network_error_code, ...); empty body tolerated

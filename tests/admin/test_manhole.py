@@ -115,6 +115,9 @@ async def test_enterprise_recharge_balance_ledger_and_suspend_a_bound_client(tmp
         acme = await account(gw, "acme")
         assert (acme.name, acme.reserved_phone, acme.max_binds) == ("ACME", PHONE, 2)
         assert [e.actor for e in await audit(gw, "account.create", str(acme.id))] == ["manhole:admin"]
+        assert not acme.reassemble_mo
+        await admin.run("update_account('acme', reassemble_mo=True)", "long MO         reassembled")
+        assert (await account(gw, "acme")).reassemble_mo
 
         out = await admin.run("recharge('acme', 12.5, note='contract 7')", "yuan\n")
         assert "balance 12.50 yuan" in out

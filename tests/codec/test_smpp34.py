@@ -149,7 +149,7 @@ def test_vector_files() -> None:
             assert v.error is not None and not v.roundtrip and v.provenance == "ours"
         else:
             assert v.kind == "pdu" and v.roundtrip
-        assert re.fullmatch(r"SMPP-(\d\d|B\d\d|N\d\d)", v.id)
+        assert re.fullmatch(r"SMPP-(\d\d|B\d\d|N\d\d|E\d\d)", v.id)  # E: ours, error responses with a body
 
 
 @pytest.mark.parametrize("v", _params("pdu"))
@@ -282,14 +282,24 @@ def test_deliver_sm_resp_with_empty_body_is_accepted() -> None:
     assert CODEC.encode(pdu) == _header(17, 0x80000005, 0, 1) + b"\0"
 
 
-@pytest.mark.parametrize(
-    "command", ["bind_transceiver_resp", "submit_sm_resp", "submit_multi_resp", "data_sm_resp", "query_sm_resp"]
-)
+@pytest.mark.parametrize("command", ["bind_transceiver_resp", "submit_sm_resp", "data_sm_resp", "query_sm_resp"])
 def test_error_responses_carry_no_body(command: str) -> None:
     wire = CODEC.encode(Pdu(command, 4, {"system_id": "SMSC", "message_id": "abc"}, S.ESME_RSYSERR))
     assert wire == _header(16, CODEC.command_id(command), S.ESME_RSYSERR, 4)
     pdu = CODEC.decode(wire)
     assert (pdu.command, pdu.fields, pdu.status) == (command, {}, S.ESME_RSYSERR)
+
+
+def test_submit_multi_resp_keeps_its_body_on_errors() -> None:
+    # the unsuccess_sme list is the detail of the failure (vector SMPP-E01); with nothing to say the
+    # body is an empty message_id and no_unsuccess 0, and a header-only answer from a peer still decodes
+    failed = [{"dest_addr_ton": 0, "dest_addr_npi": 0, "destination_addr": "friends", "error_status_code": 0x44}]
+    wire = CODEC.encode(Pdu("submit_multi_resp", 4, {"message_id": "", "unsuccess_sme": failed}, S.ESME_RSUBMITFAIL))
+    pdu = CODEC.decode(wire)
+    assert (pdu.status, pdu.fields) == (S.ESME_RSUBMITFAIL, {"message_id": "", "unsuccess_sme": failed})
+    empty = CODEC.encode(Pdu("submit_multi_resp", 5, {}, S.ESME_RINVBNDSTS))
+    assert empty == _header(18, 0x80000021, S.ESME_RINVBNDSTS, 5) + b"\0\0"
+    assert CODEC.decode(_header(16, 0x80000021, S.ESME_RSYSERR, 6)).fields == {}
 
 
 def test_error_response_with_a_body_is_decoded_too() -> None:

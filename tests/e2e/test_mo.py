@@ -11,9 +11,8 @@ import pytest_twisted
 import smpplib.client
 from twisted.internet import reactor, threads
 
-from smsgw.app.config import load
-from smsgw.app.gateway import DEMO_EXTENSION, GatewayService
-from tests.e2e.run import ROOT
+from smsgw.app.gateway import DEMO_EXTENSION
+from tests.gateway.rig import start_gateway_service
 
 
 def _receive(port: int, count: int, timeout: float = 20) -> list[Any]:
@@ -32,13 +31,10 @@ def _receive(port: int, count: int, timeout: float = 20) -> list[Any]:
 
 @pytest_twisted.inlineCallbacks
 def test_mo_from_every_carrier_reaches_the_extension_owner(tmp_path: Path) -> None:
-    cfg = load(ROOT / "config" / "smsgw.toml").with_overrides(
-        data_dir=str(tmp_path / "data"), smpp_port=0, web_port=0, manhole_port=0, metrics_port=0)
-    gw = GatewayService(cfg, reactor)
-    gw.startService()
+    gw = start_gateway_service(tmp_path)
     try:
         listening = yield gw.ready
-        links = {link.protocol[:4]: link for link in cfg.links}
+        links = {link.protocol[:4]: link for link in gw.config.links}
         receiving = threads.deferToThread(_receive, listening.smpp, 3)
         yield _sleep(1.0)  # let the receiver bind
         texts = {"cmpp": "hello from mobile", "sgip": "联通用户回复", "smgp": "reply from telecom"}

@@ -1,4 +1,8 @@
-"""A gateway stack for integration tests: real SQLite store, real listener on 127.0.0.1."""
+"""A gateway stack for integration tests: real SQLite store, real listener on 127.0.0.1.
+
+``make_rig`` builds the SMPP side alone (store, intake, notifier, listener);
+``start_gateway_service`` the whole ``GatewayService`` with its carrier simulators.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from smsgw.domain.ids import IdGenerator
 from smsgw.domain.model import FEN
 from smsgw.net.smpp_listener import SmppServerFactory
 from smsgw.pipeline.intake import Intake, IntakeConfig
-from smsgw.pipeline.notifier import Notifier
+from smsgw.pipeline.notifier import Notifier, NotifierConfig
 from smsgw.pipeline.storage import StoreClient
 from smsgw.routing.numbering import load_plan
 from smsgw.session.smpp_server import Timers
@@ -24,6 +28,19 @@ from smsgw.store.db import sqlite_url
 from smsgw.store.startup import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_gateway_service(tmp_path: Path) -> Any:
+    """The whole gateway in this process on the repository's demo config (built-in carrier simulators),
+    every port free, SQLite under ``tmp_path``; started: wait for its ``ready``, stop it with ``stopService``."""
+    from smsgw.app.config import load
+    from smsgw.app.gateway import GatewayService
+
+    cfg = load(ROOT / "config" / "smsgw.toml").with_overrides(
+        data_dir=str(tmp_path / "data"), smpp_port=0, web_port=0, manhole_port=0, metrics_port=0)
+    gw = GatewayService(cfg, global_reactor)
+    gw.startService()
+    return gw
 
 
 @attrs.define
@@ -53,7 +70,7 @@ class Rig:
 
 @inlineCallbacks
 def make_rig(tmp_path: Path, *, tps: int = 1000, balance_fen: int = 100_000, price: int = 0,
-             timers: Timers | None = None, **account_fields: Any) -> Any:
+             timers: Timers | None = None, notifier: NotifierConfig | None = None, **account_fields: Any) -> Any:
     url = sqlite_url(str(tmp_path))
     migrate.upgrade(url)
     opened = open_store(url, notify=global_reactor.callFromThread, now=int(time.time() * 1000))
@@ -67,9 +84,9 @@ def make_rig(tmp_path: Path, *, tps: int = 1000, balance_fen: int = 100_000, pri
     if price:
         yield store.set_price(account.id, price, now, "test")
     ids = IdGenerator(clock=lambda: int(time.time() * 1000), node=1, floor=opened.id_floor)
-    notifier = Notifier(store, global_reactor)
-    intake = Intake(store, ids, global_reactor, load_plan(ROOT / "config" / "numbering.toml"), notifier,
+    notifications = Notifier(store, global_reactor, notifier)
+    intake = Intake(store, ids, global_reactor, load_plan(ROOT / "config" / "numbering.toml"), notifications,
                     config=IntakeConfig())
     factory = SmppServerFactory(intake, global_reactor, timers)
     listening = global_reactor.listenTCP(0, factory, interface="127.0.0.1")
-    return Rig(store, intake, notifier, listening.getHost().port, account, listening, opened, readers)
+    return Rig(store, intake, notifications, listening.getHost().port, account, listening, opened, readers)

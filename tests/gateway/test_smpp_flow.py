@@ -25,7 +25,7 @@ from smsgw.domain.model import MessageState, MoMessage
 from smsgw.pipeline.notifier import NotifierConfig
 from smsgw.protocols.smpp34.status import CommandStatus as S
 from smsgw.session.smpp_server import Timers
-from smsgw.store import schema
+from smsgw.store import multi, schema
 from tests.gateway.rig import make_rig
 from tests.gateway.wire_client import CODEC, Stall, buffered, connect, server_side, sleep, until, within
 
@@ -340,8 +340,14 @@ def test_a_silent_client_with_a_full_write_buffer_is_dropped_too(tmp_path: Any) 
 # ---------------------------------------------------------------------- submit_multi, data_sm
 
 
+def _multi(dests: list[str], **fields: Any) -> dict[str, Any]:
+    return {"source_addr": "1065", "data_coding": 8, "short_message": "群发测试".encode("utf-16-be"),
+            "dest_address": [{"dest_flag": 1, "dest_addr_ton": 0, "dest_addr_npi": 0, "destination_addr": d}
+                             for d in dests], **fields}
+
+
 @pytest_twisted.inlineCallbacks
-def test_submit_multi_stores_one_message_per_valid_destination(tmp_path: Any) -> None:
+def test_submit_multi_stores_one_message_per_valid_destination_under_one_id(tmp_path: Any) -> None:
     rig = yield make_rig(tmp_path)
     client = yield connect(rig.port)
     try:
@@ -352,22 +358,80 @@ def test_submit_multi_stores_one_message_per_valid_destination(tmp_path: Any) ->
             {"dest_flag": 2, "dl_name": "friends"},
             {"dest_flag": 1, "dest_addr_ton": 0, "dest_addr_npi": 0, "destination_addr": "18612345678"},
         ]
-        resp = yield within(client.request("submit_multi", {
-            "source_addr": "1065", "dest_address": dests, "data_coding": 8,
-            "short_message": "群发测试".encode("utf-16-be"), "registered_delivery": 1}))
+        resp = yield within(client.request("submit_multi", {**_multi([]), "dest_address": dests,
+                                                            "registered_delivery": 1}))
         assert (resp.command, resp.status) == ("submit_multi_resp", 0)
-        first = yield rig.store.get_message(ids.from_text(resp.fields["message_id"]))
-        assert first.dest_addr == "13800138000" and first.text == "群发测试" and first.carrier == "cmcc"
         failed = {(u["destination_addr"], u["error_status_code"]) for u in resp.fields["unsuccess_sme"]}
         assert failed == {("+15555550100", S.ESME_RINVDSTADR), ("friends", S.ESME_RCNTSUBDL)}
+        # the id names the submission: no message of its own, one per destination under it
+        submission = ids.from_text(resp.fields["message_id"])
+        assert (yield rig.store.get_message(submission)) is None
+        members = yield rig.store.read(multi.members, submission)
+        assert [(m.dest_addr, m.text, m.carrier) for m in members] == [
+            ("13800138000", "群发测试", "cmcc"), ("18612345678", "群发测试", "cucc")]
         stored = yield rig.store.read(_messages)
         assert [(m.dest_addr, m.text) for m in stored] == [("13800138000", "群发测试"), ("18612345678", "群发测试")]
 
-        nobody = yield within(client.request("submit_multi", {
-            "source_addr": "1065", "short_message": b"x",
-            "dest_address": [{"dest_flag": 2, "dl_name": "all"}]}))
-        assert (nobody.command, nobody.status) == ("submit_multi_resp", S.ESME_RSUBMITFAIL)  # no body on errors
+        # every destination failed: an error status, and the body still says why for each (SMPP-E01)
+        nobody = yield within(client.request("submit_multi", {**_multi(["+15555550100"]), "dest_address": [
+            {"dest_flag": 2, "dl_name": "all"},
+            {"dest_flag": 1, "dest_addr_ton": 0, "dest_addr_npi": 0, "destination_addr": "+15555550100"}]}))
+        assert (nobody.command, nobody.status) == ("submit_multi_resp", S.ESME_RSUBMITFAIL)
+        assert nobody.fields == {"message_id": "", "unsuccess_sme": [
+            {"dest_addr_ton": 0, "dest_addr_npi": 0, "destination_addr": "all", "error_status_code": S.ESME_RCNTSUBDL},
+            {"dest_addr_ton": 0, "dest_addr_npi": 0, "destination_addr": "+15555550100",
+             "error_status_code": S.ESME_RINVDSTADR}]}
+        # one reason for all: that reason is the answer's status
+        lists = yield within(client.request("submit_multi", {**_multi([]), "dest_address": [
+            {"dest_flag": 2, "dl_name": "all"}]}))
+        assert (lists.status, lists.fields["message_id"]) == (S.ESME_RCNTSUBDL, "")
         assert len((yield rig.store.read(_messages))) == 2
+    finally:
+        client.abort()
+        yield rig.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_submit_multi_receipts_query_and_cancel_use_the_one_id(tmp_path: Any) -> None:
+    rig = yield make_rig(tmp_path)
+    client = yield connect(rig.port)
+    try:
+        assert (yield within(client.bind())).status == 0
+        dests = ["13800138000", "18612345678"]
+        resp = yield within(client.request("submit_multi", _multi(dests, registered_delivery=1,
+                                                                  validity_period="000000000001000R")))
+        shown = resp.fields["message_id"]
+        query = yield within(client.request("query_sm", {"message_id": shown, "source_addr": "1065"}))
+        assert (query.status, query.fields["message_state"]) == (0, 1)  # ENROUTE while any is on its way
+
+        # both expire: each receipt names the submission, the phone tells them apart
+        yield sleep(1.1)  # the validity period of one second is over
+        assert (yield rig.store.expire(int(time.time() * 1000))) == 2
+        rig.notifier.wake(None)  # what the gateway's housekeeping does after an expiry
+        yield until(lambda: len([p for p in client.received if p.command == "deliver_sm"]) == 2)
+        receipts = [p for p in client.received if p.command == "deliver_sm"]
+        assert sorted(p.fields["source_addr"] for p in receipts) == dests
+        for receipt in receipts:
+            assert receipt.fields["esm_class"] == 0x04
+            assert receipt.fields["tlvs"]["receipted_message_id"] == shown
+            assert receipt.fields["short_message"].startswith(f"id:{shown} ".encode())
+        query = yield within(client.request("query_sm", {"message_id": shown, "source_addr": "1065"}))
+        assert (query.status, query.fields["message_state"]) == (0, 3)  # EXPIRED
+        assert query.fields["final_date"]
+
+        # cancel_sm on the id withdraws every destination's message
+        second = yield within(client.request("submit_multi", _multi(dests)))
+        cancel = yield within(client.request("cancel_sm", {"message_id": second.fields["message_id"],
+                                                           "source_addr": "1065"}))
+        assert cancel.status == 0
+        members = yield rig.store.read(multi.members, ids.from_text(second.fields["message_id"]))
+        assert [(m.state, m.reason) for m in members] == [(MessageState.REJECTED, "cancelled by client")] * 2
+        again = yield within(client.request("cancel_sm", {"message_id": second.fields["message_id"],
+                                                          "source_addr": "1065"}))
+        assert again.status == S.ESME_RCANCELFAIL
+        query = yield within(client.request("query_sm", {"message_id": second.fields["message_id"],
+                                                         "source_addr": "1065"}))
+        assert query.fields["message_state"] == 4  # DELETED
     finally:
         client.abort()
         yield rig.close()

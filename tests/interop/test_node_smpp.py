@@ -32,6 +32,7 @@ pytestmark = pytest.mark.interop
 NODE_DIR = Path(__file__).resolve().parent / "node"
 SMPP_VERSION = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]["smpp"]
 ESME_RINVPASWD, ESME_RINVSYSID, ESME_RINVDSTADR, ESME_RCNTSUBDL, ESME_RTHROTTLED = 0x0E, 0x0F, 0x0B, 0x44, 0x58
+ESME_RSUBMITFAIL = 0x45
 #: message_state TLV (SMPP 3.4 table 5-6) and the receipt's stat for each final state
 FINAL = {2: "DELIVRD", 5: "UNDELIV"}
 
@@ -100,6 +101,14 @@ class Gateway:
             row = db.execute("SELECT * FROM messages WHERE id = ?", (ids.from_text(message_id),)).fetchone()
         assert row is not None, f"message {message_id} not in the store"
         return dict(row)
+
+    def members(self, submission_id: str) -> list[dict[str, Any]]:
+        """The messages stored for each destination of a submit_multi (``store.multi``)."""
+        with sqlite3.connect(f"file:{self.data_dir / 'smsgw.db'}?mode=ro", uri=True, timeout=10) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT m.* FROM messages m JOIN multi_members s ON s.message_id = m.id "
+                              "WHERE s.submission_id = ? ORDER BY m.id", (ids.from_text(submission_id),)).fetchall()
+        return [dict(row) for row in rows]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -185,10 +194,18 @@ def test_submit_multi_and_data_sm(node_client: Path, gateway: Gateway) -> None:
     assert data["status"] == 0 and data["message_id"]
     for message_id in (multi["message_id"], data["message_id"]):
         assert_receipt(first(events, "deliver_sm", receipted_message_id=message_id), message_id)
-    # submit_multi answers with the first id; the second destination has its own message (and receipt)
+    # submit_multi answers with one id: each destination is a message of its own, and its receipt
+    # carries the id the client got
     receipts = [e for e in events if e["event"] == "deliver_sm"]
     assert len(receipts) == 3
-    assert unsigned(gateway.stored(multi["message_id"])["text"]) == "群发测试"
+    assert [r["receipted_message_id"] for r in receipts].count(multi["message_id"]) == 2
+    members = gateway.members(multi["message_id"])
+    assert [(m["dest_addr"], unsigned(m["text"])) for m in members] == [
+        ("13800138000", "群发测试"), ("18612345678", "群发测试")]
+    # every destination refused: the error answer keeps its body, and npm smpp reads the list from it
+    refused = first(events, "submit_multi_refused")
+    assert refused["status"] == ESME_RSUBMITFAIL and refused["message_id"] is None
+    assert refused["unsuccess"] == [["+15555550100", ESME_RINVDSTADR], ["friends", ESME_RCNTSUBDL]]
     stored = gateway.stored(data["message_id"])
     assert unsigned(stored["text"]) == "数据短消息的长内容，" * 10 and stored["parts"] == 2
 

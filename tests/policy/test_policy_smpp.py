@@ -13,7 +13,7 @@ from twisted.internet.defer import Deferred
 
 from smsgw.domain import ids
 from smsgw.domain.model import AccountStatus, FEN, HoldReason, MessageState, MoMessage
-from smsgw.policy.settings import AccountPolicy, DuplicateMode, FrequencySettings, PolicySettings, WindowSettings
+from smsgw.policy.settings import DuplicateMode, FrequencySettings, PolicySettings, WindowSettings
 from smsgw.policy.verdict import Rule, rule_of
 from smsgw.store import lists, schema
 from tests.policy.clock import HOUR, MINUTE, china, wall
@@ -224,7 +224,7 @@ def test_duplicates_flagged_by_default_suppressed_when_the_account_says(tmp_path
     other = yield rig.store.create_account("strict", "demo", NOON, "test", max_binds=2)
     yield rig.store.recharge(other.id, 1000 * FEN, NOON, "test")
     yield rig.policies.add_signature(other.id, "【严格】", "test", verified=True)
-    rig.policies.chain.set_override("strict", AccountPolicy(duplicates=DuplicateMode.SUPPRESS))
+    yield rig.policies.set_account_policy(other, "test", {"duplicates": DuplicateMode.SUPPRESS.value})
     client, strict = Client(rig.port), Client(rig.port, "strict")
     try:
         yield in_thread(client.bind)

@@ -7,7 +7,8 @@ import tomllib
 import pytest
 
 from smsgw.app.settings import ConfigError, build
-from smsgw.policy.settings import ContentAction, DuplicateMode, PolicySettings
+from smsgw.domain.model import MessageState
+from smsgw.policy.settings import AccountPolicy, ContentAction, DuplicateMode, PolicySettings
 
 TOML = """
 order = ["account", "blacklist", "signature", "content", "duplicate", "window"]
@@ -64,3 +65,39 @@ def test_mistakes_name_the_key(text: str, key: str) -> None:
     with pytest.raises(ConfigError) as info:
         build(PolicySettings, tomllib.loads(text), "smsgw.toml", "policy")
     assert info.value.key.startswith(key), info.value
+
+
+def test_refund_rule_globally_and_per_account() -> None:
+    text = 'refund = ["rejected", "undelivered"]\n[accounts.strict]\nrefund = []\n[accounts.kind]\nrefund = ["expired"]'
+    settings = build(PolicySettings, tomllib.loads(text), "smsgw.toml", "policy")
+    assert settings.rules_for("anyone").refund == {MessageState.REJECTED, MessageState.UNDELIVERED}
+    assert settings.rules_for("strict").refund == frozenset()  # nothing is given back
+    assert settings.rules_for("kind-sub", "kind").refund == {MessageState.EXPIRED}  # the enterprise's
+    assert PolicySettings().rules_for(None).refund == {MessageState.REJECTED}  # the default: carrier refusals
+    for bad in ('refund = ["delivered"]', '[accounts.x]\nrefund = ["lost"]'):
+        with pytest.raises(ConfigError) as info:
+            build(PolicySettings, tomllib.loads(bad), "smsgw.toml", "policy")
+        assert "not a final failure" in info.value.reason
+
+
+def test_account_policy_round_trips_through_plain_values() -> None:
+    policy = AccountPolicy(window_open="08:00", duplicates=DuplicateMode.SUPPRESS, refund=("undelivered",), per_day=3)
+    values = policy.changes()
+    assert values == {"window_open": "08:00", "duplicates": "suppress", "refund": ["undelivered"], "per_day": 3}
+    assert AccountPolicy.from_changes(values) == policy
+    for bad in ({"per_week": 1}, {"duplicates": "maybe"}, {"per_day": "3"}, {"per_day": -1}, {"refund": "undelivered"},
+                {"window_close": "25:00"}, {"window_open": 8}):
+        with pytest.raises(ValueError):
+            AccountPolicy.from_changes(bad)
+
+
+def test_the_production_example_documents_the_refund_rule() -> None:
+    from pathlib import Path
+
+    from smsgw.app.config import PolicySection
+
+    example = Path(__file__).resolve().parents[2] / "config" / "production.example.toml"
+    table = tomllib.loads(example.read_text(encoding="utf-8"))["policy"]
+    section = build(PolicySection, table, str(example), "policy")
+    assert section.refund == ("rejected",) and section.charged_rejections == ("content",)
+    assert section.rules_for("acme").window.open == 420

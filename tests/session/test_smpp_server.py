@@ -196,6 +196,21 @@ def test_no_bind_in_time_closes() -> None:
     assert isinstance(s.tick(5.0)[0], CloseConnection)
 
 
+def test_password_checking_time_does_not_run_out_the_bind_timeout() -> None:
+    s = SmppServerSession(CODEC, 0.0, Timers(bind_timeout=5))
+    s.receive_data(pdu("bind_transmitter", 1, {"system_id": "demo", "password": "demo"}), 4.0)
+    # the application is still hashing the password when the connection's own 5 s are up
+    assert s.next_deadline() == 9.0 and s.tick(5.0) == [] and s.state is State.BINDING
+    s.reject_bind(1, "transmitter", S.ESME_RINVPASWD)
+    replies(s)
+    # refused: the client has what is left of the 5 s counted from its bind request to try again
+    assert s.tick(8.9) == [] and s.state is State.OPEN
+    assert isinstance(s.tick(9.0)[0], CloseConnection)
+    hung = SmppServerSession(CODEC, 0.0, Timers(bind_timeout=5))
+    hung.receive_data(pdu("bind_transmitter", 1, {"system_id": "demo", "password": "demo"}), 1.0)
+    assert isinstance(hung.tick(6.0)[0], CloseConnection)  # an application that never answers is not waited for
+
+
 def test_our_unbind_waits_for_answer() -> None:
     s = bound()
     s.unbind(0.0)

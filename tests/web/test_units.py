@@ -115,6 +115,7 @@ def test_every_key_the_templates_use_is_in_both_languages() -> None:
                                       "undelivered", "expired", "rejected")}
     dynamic |= {f"carrier.{c}" for c in ("cmcc", "cucc", "ctcc")} | {"kind.recharge", "kind.charge", "kind.refund",
                                                                      "kind.adjustment"}
+    dynamic |= {f"duplicates.{mode}" for mode in ("flag", "suppress", "off")}  # the account rules page
     missing = (used | dynamic) - set(i18n.CATALOGUE)
     assert not missing
     for key, (zh, en) in i18n.CATALOGUE.items():

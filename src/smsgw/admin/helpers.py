@@ -29,9 +29,11 @@ from smsgw.admin.show import Text
 from smsgw.domain import ids
 from smsgw.domain.ids import IdGenerator
 from smsgw.domain.model import YUAN, Account, AccountStatus, LedgerKind, SignatureStatus
+from smsgw.pipeline.policy_admin import review_message, set_account_rules
 from smsgw.routing.numbering import NumberingPlan
 from smsgw.routing.numbers import InvalidNumber, normalise
 from smsgw.store import admin_ops, lists, queries, review
+from smsgw.store.account_policy import account_policies
 from smsgw.store.accounts import UPDATABLE, Recharge, UpdateAccount, price_for, sub_accounts
 from smsgw.store.audit import audit_entries
 from smsgw.store.errors import StoreError
@@ -124,6 +126,7 @@ class Helpers:
         ("number blacklists", ("blacklist", "unblacklist", "is_blacklisted")),
         ("keywords", ("add_keyword", "remove_keyword", "keywords")),
         ("review queue", ("reviews", "approve", "reject")),
+        ("per-account rules", ("account_policy", "set_account_policy", "clear_account_policy")),
         ("carrier links", ("links", "suspend_link", "resume_link")),
         ("messages", ("message", "messages_to")),
         ("watching", ("counters", "audit_log", "help")),
@@ -174,11 +177,13 @@ class Helpers:
     @_deferred
     async def create_enterprise(self, login: str, password: str, name: str = "", phone: str | None = None,
                                 tps: int = 100, binds: int = 1, extension: str | None = None,
-                                ips: tuple[str, ...] = ()) -> Text:
-        """Open an enterprise account: create_enterprise('acme', 'pw', name='ACME', phone='13800138000')."""
+                                ips: tuple[str, ...] = (), reassemble_mo: bool = False) -> Text:
+        """Open an enterprise account: create_enterprise('acme', 'pw', name='ACME', phone='13800138000').
+        ``reassemble_mo``: long MO reaches its clients as one deliver_sm instead of part by part."""
         acc = await self.ctx.store.create_account(login, password, self._now(), self.actor, name=name,
                                                   reserved_phone=_phone(phone), tps=tps, max_binds=binds,
-                                                  extension=extension, allowed_ips=tuple(ips))
+                                                  extension=extension, allowed_ips=tuple(ips),
+                                                  reassemble_mo=bool(reassemble_mo))
         if extension:
             self.ctx.accounts_changed()
         return Text(f"created enterprise {acc.login} (id {acc.id})")
@@ -186,12 +191,13 @@ class Helpers:
     @_deferred
     async def create_sub_account(self, enterprise: int | str, login: str, password: str, name: str = "",
                                  quota: Any = None, phone: str | None = None, tps: int = 100, binds: int = 1,
-                                 extension: str | None = None) -> Text:
+                                 extension: str | None = None, reassemble_mo: bool = False) -> Text:
         """Open a sub-account spending from its enterprise; quota in yuan (None: no limit of its own)."""
         parent = await self._enterprise(enterprise)
         acc = await self.ctx.store.create_account(
             login, password, self._now(), self.actor, parent_id=parent.id, name=name, reserved_phone=_phone(phone),
-            tps=tps, max_binds=binds, extension=extension, quota_left=None if quota is None else milli_fen(quota))
+            tps=tps, max_binds=binds, extension=extension, quota_left=None if quota is None else milli_fen(quota),
+            reassemble_mo=bool(reassemble_mo))
         if extension:
             self.ctx.accounts_changed()
         return Text(f"created sub-account {acc.login} (id {acc.id}) of {parent.login}")
@@ -430,14 +436,12 @@ class Helpers:
 
     async def _review(self, ref: int | str, approve: bool, note: str | None) -> Text:
         message_id = _message_id(ref)
-        if self.ctx.policies is not None:
-            state = await self.ctx.policies.review(message_id, approve, self.actor, note)
-            if state is None:
-                raise AdminError(f"no message {ids.to_text(message_id)}")
-        else:
-            state = await self.ctx.store.review(message_id, approve, self._now(), self.actor, note)
-            if approve:
-                self.ctx.poke()
+        state = await review_message(self.ctx.store, self.ctx.policies, message_id, approve, self.actor,
+                                     self._now(), note)
+        if state is None:
+            raise AdminError(f"no message {ids.to_text(message_id)}")
+        if approve and self.ctx.policies is None:
+            self.ctx.poke()
         return Text(f"message {ids.to_text(message_id)} is now {state.value}")
 
     @_deferred
@@ -449,6 +453,42 @@ class Helpers:
     async def reject(self, message_id: int | str, note: str | None = None) -> Text:
         """Refuse a message held for review; whether it is charged is the contract's rule (content refusals are)."""
         return await self._review(message_id, False, note)
+
+    # ---------------------------------------------------------------- per-account rules
+
+    async def _show_policy(self, acc: Account) -> Text:
+        if self.ctx.policies is None:
+            own = (await self.ctx.store.read(account_policies)).get(acc.login)
+            return show.account_policy(acc.login, own, None)
+        own_policy, rules = self.ctx.policies.account_policy(acc.login)
+        return show.account_policy(acc.login, own_policy.changes() if own_policy else None, rules)
+
+    async def _set_policy(self, ref: int | str, changes: dict[str, Any], replace: bool) -> Text:
+        acc = await self._account(ref)
+        try:
+            await set_account_rules(self.ctx.store, self.ctx.policies, acc, self.actor, changes, self._now(), replace)
+        except (TypeError, ValueError) as bad:
+            raise AdminError(f"{acc.login}: {bad}") from None
+        return await self._show_policy(acc)
+
+    @_deferred
+    async def account_policy(self, ref: int | str) -> Text:
+        """An account's own rules set here, and the rules in force for it (window, duplicates, refund, …)."""
+        return await self._show_policy(await self._account(ref))
+
+    @_deferred
+    async def set_account_policy(self, ref: int | str, **changes: Any) -> Text:
+        """Set an account's own rules, in force at once and kept across restarts:
+        set_account_policy('acme', window_open='08:00', window_close='21:00', duplicates='suppress',
+        refund=['rejected', 'undelivered']).  A value of None removes one of them (the enterprise's
+        or the configuration's applies again).  Keys: window_open, window_close, window_release,
+        duplicates (flag, suppress, off), range_run, per_minute, per_hour, per_day, refund."""
+        return await self._set_policy(ref, changes, False)
+
+    @_deferred
+    async def clear_account_policy(self, ref: int | str) -> Text:
+        """Remove every rule of an account's own set here."""
+        return await self._set_policy(ref, {}, True)
 
     # ---------------------------------------------------------------- carrier links
 

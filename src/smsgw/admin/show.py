@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from smsgw.domain import ids
 from smsgw.domain.model import YUAN, Account, LedgerEntry, Message, MessageEvent, MessageState
+from smsgw.policy.china_time import format_hhmm
 
 
 class Text(str):
@@ -53,6 +54,7 @@ def account(acc: Account, subs: Sequence[Account] = (), enterprise: Account | No
         f"  reserved phone  {acc.reserved_phone or '-'}",
         f"  extension       {acc.extension or '-'}",
         f"  binds, tps      {acc.max_binds}, {acc.tps}",
+        f"  long MO         {'reassembled' if acc.reassemble_mo else 'in parts'}",
         f"  allowed ips     {', '.join(acc.allowed_ips) or 'any'}",
     ]
     if acc.is_enterprise:
@@ -146,4 +148,21 @@ def counters(groups: Mapping[str, Mapping[str, Any]]) -> Text:
     lines = []
     for name, values in groups.items():
         lines.append(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+    return Text("\n".join(lines))
+
+
+def account_policy(login: str, own: Mapping[str, Any] | None, rules: Any | None) -> Text:
+    """An account's own rules set at run time, and (when the policy service runs) what applies."""
+    lines = [f"{login}: own rules " + (", ".join(f"{k}={v!r}" for k, v in sorted(own.items())) if own else "none")]
+    if rules is not None:
+        w = rules.window
+        lines += [
+            "  in force:",
+            f"    send window     {format_hhmm(w.open)}-{format_hhmm(w.close)}, held ones released"
+            f" {format_hhmm(w.release)} (China time)",
+            f"    duplicates      {rules.duplicates.value}",
+            f"    range run       {rules.range_run or 'off'}",
+            f"    per number      {rules.per_minute}/min {rules.per_hour}/h {rules.per_day}/day (0: no limit)",
+            f"    refunded when   {', '.join(sorted(s.value for s in rules.refund)) or 'never'}",
+        ]
     return Text("\n".join(lines))

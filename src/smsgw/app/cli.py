@@ -135,7 +135,7 @@ def cmd_account(args: argparse.Namespace) -> int:
             parent = owner.id
         [account] = _run_ops(args, accounts.CreateAccount(
             args.login, hash_password(args.password), now, "cli", parent_id=parent, tps=args.tps,
-            max_binds=args.max_binds, extension=args.extension))
+            max_binds=args.max_binds, extension=args.extension, reassemble_mo=args.reassemble_mo))
         print(f"created {'sub-account' if parent else 'enterprise'} {account.login} (id {account.id})")
         return 0
     account = _find(args, args.login)
@@ -209,6 +209,8 @@ def parser() -> argparse.ArgumentParser:
             a.add_argument("--tps", type=int, default=100)
             a.add_argument("--max-binds", type=int, default=1)
             a.add_argument("--extension", help="the 子号 extension MO replies arrive on")
+            a.add_argument("--reassemble-mo", action="store_true",
+                           help="deliver long MO replies as one deliver_sm, not part by part")
         if name == "recharge":
             a.add_argument("yuan", help="amount in yuan, e.g. 100 or 12.50")
             a.add_argument("--note")

@@ -164,7 +164,8 @@ class Codec:
             command_id, compiled = self._by_name[pdu.command]
         except KeyError:
             raise EncodeError(f"unknown command {pdu.command!r}", protocol=self.protocol) from None
-        if pdu.status and self.spec.error_response_without_body and compiled.command.is_response:
+        command = compiled.command
+        if pdu.status and self.spec.error_response_without_body and command.is_response and not command.body_on_error:
             body = b""
         else:
             try:

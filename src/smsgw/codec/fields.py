@@ -164,6 +164,9 @@ class Command:
     optional_from: str | None = None
     #: bytes after the last field are tolerated and dropped (peers known to send them)
     trailing_ok: bool = False
+    #: a response that keeps its body when command_status is non-zero, where the protocol
+    #: otherwise drops it (``ProtocolSpec.error_response_without_body``): the body is the error's detail
+    body_on_error: bool = False
     description: str = ""
 
     @property
@@ -205,7 +208,8 @@ class ProtocolSpec:
     status_bad_body: int
     #: name of the response sent for PDUs that cannot be answered with their own response
     generic_nack: str | None = None
-    #: SMPP: a response with a non-zero command_status carries no body (section 4.1 notes)
+    #: SMPP: a response with a non-zero command_status carries no body (section 4.1 notes),
+    #: unless its ``Command.body_on_error`` says otherwise
     error_response_without_body: bool = False
     #: bytes the framer may skip to find the next plausible header after a peer's
     #: mis-declared length (0 = the stream is unusable after the first bad length)

@@ -107,6 +107,8 @@ class Account:
     quota_left: MilliFen | None = None
     low_balance_threshold: MilliFen | None = None
     created_at: Millis = 0
+    #: long MO (a reply in parts) reaches the clients as one deliver_sm with the whole text, not part by part
+    reassemble_mo: bool = False
 
     @property
     def enterprise_id(self) -> int:

@@ -20,6 +20,10 @@ Memory is bounded: at most ``max_pending`` incomplete messages (the oldest is
 evicted and kept, with only the parts it has, until the next ``expire`` call
 hands it out with reason "evicted"; call ``expire`` regularly) and at most
 ``max_pending`` remembered completions.  Time is passed in as ``now``.
+
+MO replies to clients follow the same rules but keep their parts in the store
+(``store.mo_parts``), since a held part must survive a restart and may be
+completed by whichever gateway process records the last one.
 """
 
 from __future__ import annotations

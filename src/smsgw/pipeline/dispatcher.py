@@ -8,6 +8,13 @@ link group, and hands each segment to it.  In-flight segments are bounded
 Every outcome is recorded: ``Submitted`` with the carrier's id, ``Throttled``
 and non-final refusals back to the queue after a delay, final refusals end the
 segment with the carrier's code, ``Requeue`` back to the queue at once.
+
+The send window is looked at again here, at the last moment before a link:
+a message accepted at 22:29 and still waiting at 22:31 must not go out.  With
+``window`` (the policy service's ``window_release``), claimed segments of
+accounts whose window is closed are not sent: their messages go back to
+held(window) in one transaction (``policy_store.HoldForWindow``) and are
+released with the others when the window opens.
 """
 
 from __future__ import annotations
@@ -21,10 +28,16 @@ from twisted.logger import Logger
 
 from smsgw.domain.model import ClaimedSegment
 from smsgw.domain.outcomes import Refused, Requeue, SendOutcome, Submitted, Throttled
+from smsgw.pipeline.policy_store import HoldForWindow
+from smsgw.policy.verdict import Rule, reason
 from smsgw.routing.numbering import Carrier
 from smsgw.routing.router import Route, RoutingTable, choose_route
 
 log = Logger(namespace="smsgw.pipeline.dispatcher")
+
+#: (account id, now ms) → None when the account may send now, else when its window opens
+WindowCheck = Callable[[int, int], "int | None"]
+WINDOW_CLOSED = reason(Rule.WINDOW, "the send window closed before it went out")
 
 
 class LinkGroupLike(Protocol):
@@ -60,14 +73,18 @@ class Dispatcher:
         groups: Mapping[str, LinkGroupLike],
         table: RoutingTable,
         config: DispatcherConfig | None = None,
+        window: WindowCheck | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.groups = dict(groups)
         self.table = table
         self.config = config or DispatcherConfig()
+        #: the send window per account (None: every message goes when due)
+        self.window = window
         self.in_flight = 0
-        self.counters = {"sent": 0, "submitted": 0, "throttled": 0, "refused": 0, "requeued": 0, "waited": 0}
+        self.counters = {"sent": 0, "submitted": 0, "throttled": 0, "refused": 0, "requeued": 0, "waited": 0,
+                         "window_held": 0}
         self._timer: IDelayedCall | None = None
         self._running = False
         self._busy = False
@@ -143,9 +160,44 @@ class Dispatcher:
             now_ms = int(self.clock.seconds() * 1000)
             segments = yield self.store.claim_due(now_ms, min(room, self.config.page), carrier.value)
             total += len(segments)
+            if self.window is not None and segments:
+                segments = yield self._within_window(segments, now_ms)
             for segment in segments:
                 self._dispatch(segment, up)
         return total
+
+    def _within_window(self, segments: list[ClaimedSegment], now_ms: int) -> Any:
+        """The claimed segments that may go out now; the messages of the others are held
+        for their window (a list, or a Deferred of one when some were closed)."""
+        check = self.window
+        assert check is not None
+        opens: dict[int, int | None] = {}
+        closed: dict[int, int] = {}
+        for segment in segments:
+            account_id = segment.account_id
+            if account_id not in opens:
+                opens[account_id] = check(account_id, now_ms)
+            until = opens[account_id]
+            if until is not None:
+                closed[segment.message_id] = until
+        if not closed:
+            return segments
+        keys = tuple((seg.message_id, seg.seq) for seg in segments if seg.message_id in closed)
+        d: Deferred[list[int]] = self.store.run(HoldForWindow(keys, tuple(closed.items()), now_ms, WINDOW_CLOSED))
+
+        def held(ids: list[int]) -> list[ClaimedSegment]:
+            self.counters["window_held"] += len(ids)
+            gone = set(ids)
+            return [seg for seg in segments if seg.message_id not in gone]
+
+        def failed(failure: Any) -> list[ClaimedSegment]:
+            # not sent and not held: back to the queue, to be looked at again
+            log.failure("holding {n} message(s) for their window failed", failure, n=len(closed))
+            self._record(self.store.requeue(keys, now_ms, "window hold failed"))
+            return [seg for seg in segments if seg.message_id not in closed]
+
+        d.addCallbacks(held, failed)
+        return d
 
     def _dispatch(self, segment: ClaimedSegment, up: frozenset[str]) -> None:
         carrier = Carrier(segment.carrier) if segment.carrier else None

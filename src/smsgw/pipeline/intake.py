@@ -22,7 +22,8 @@ from twisted.logger import Logger
 from smsgw.codec import Pdu
 from smsgw.domain import ids
 from smsgw.domain.coding import Coding, from_msg_fmt, to_msg_fmt
-from smsgw.domain.model import Account, AccountStatus, Message, MessageState, Segment, expires_at_for
+from smsgw.domain.model import FINAL_STATES, Account, AccountStatus, Message, MessageState, Segment, expires_at_for
+from smsgw.pipeline import states
 from smsgw.pipeline.auth import BindCredentials, IAccount, RefusedLogin, account_portal
 from smsgw.pipeline.policies import smpp_status
 from smsgw.policy.lockout import Lockout
@@ -33,7 +34,8 @@ from smsgw.routing.numbers import InvalidNumber, normalise
 from smsgw.session.smpp_server import BindRefused, BindRequested
 from smsgw.session.smpp_submit import Submission, SubmitRefused, read_submission
 from smsgw.session.smpp_time import format_absolute
-from smsgw.store import errors as store_errors
+from smsgw.store import errors as store_errors, multi
+from smsgw.store.accepting import Accept
 from smsgw.store.accounts import AuthFailure
 
 log = Logger(namespace="smsgw.pipeline.intake")
@@ -212,8 +214,12 @@ class Intake:
         seconds = self.clock.seconds()
         return int(seconds * 1000), datetime.fromtimestamp(seconds, timezone.utc)
 
+    def _submit(self, account: Account, pdu: Pdu) -> Deferred[tuple[int, dict[str, Any]]]:
+        return self._submit_one(account, pdu, None)
+
     @inlineCallbacks
-    def _submit(self, account: Account, pdu: Pdu) -> Any:
+    def _submit_one(self, account: Account, pdu: Pdu, submission_id: int | None) -> Any:
+        """submit_sm / data_sm, or one destination of the submit_multi ``submission_id``."""
         now_ms, now = self._now()
         if account.status is not AccountStatus.ACTIVE:
             return int(S.ESME_RSUBMITFAIL), {}
@@ -230,11 +236,12 @@ class Intake:
         except InvalidNumber as bad:
             log.debug("submit from {login} to {raw!r}: {reason}", login=account.login, raw=sub.dest_addr, reason=str(bad))
             return int(S.ESME_RINVDSTADR), {}
-        status, fields = yield self._store_submission(account, sub, number.digits, message_id, now_ms)
-        return status, fields
+        result = yield self._store_submission(account, sub, number.digits, message_id, now_ms, submission_id)
+        return result
 
     @inlineCallbacks
-    def _store_submission(self, account: Account, sub: Submission, dest: str, message_id: int, now_ms: int) -> Any:
+    def _store_submission(self, account: Account, sub: Submission, dest: str, message_id: int, now_ms: int,
+                          submission_id: int | None = None) -> Any:
         try:
             carrier = self.plan.carrier_of(dest, self.portability()).value
         except InvalidNumber as bad:  # mobile-shaped, but a prefix the numbering plan does not allocate
@@ -264,7 +271,11 @@ class Intake:
         esm = 0x40 if sub.udhi else 0
         segments = tuple(Segment(i + 1, payload, esm) for i, payload in enumerate(sub.segments))
         try:
-            result = yield self.store.accept(message, segments)
+            if submission_id is None:
+                result = yield self.store.accept(message, segments)
+            else:
+                states.check(MessageState.ACCEPTED, message.state)
+                result = yield self.store.run(multi.AcceptMember(Accept(message, segments), submission_id))
         except Exception as error:  # refusals of the store map to a status; others are ours to log
             for kind, status in STORE_STATUS.items():
                 if isinstance(error, kind):
@@ -330,12 +341,15 @@ class Intake:
 
     @inlineCallbacks
     def _submit_multi(self, account: Account, pdu: Pdu) -> Any:
-        """One stored message per destination; the first accepted id answers for all (SMPP 4.5.2)."""
+        """One stored message per destination, all under ONE id, the submission's (SMPP 4.5.2, ``store.multi``):
+        receipts, query_sm, cancel_sm and replace_sm use it.  When every destination failed the answer is
+        their common status (else ESME_RSUBMITFAIL), with no id and the unsuccess_sme list."""
         f = pdu.fields
-        first_id = None
+        submission_id = self.ids.next()
+        accepted = False
         failures = []
         for dest in f.get("dest_address", []):
-            if dest.get("dest_flag") != 1:
+            if dest.get("dest_flag") != 1:  # we keep no distribution lists
                 failures.append({"dest_addr_ton": 0, "dest_addr_npi": 0, "destination_addr": dest.get("dl_name", ""),
                                  "error_status_code": int(S.ESME_RCNTSUBDL)})
                 continue
@@ -343,36 +357,41 @@ class Intake:
                                                      "destination_addr": dest["destination_addr"],
                                                      "dest_addr_ton": dest.get("dest_addr_ton", 0),
                                                      "dest_addr_npi": dest.get("dest_addr_npi", 0)})
-            status, fields = yield self._submit(account, single)
+            status, _ = yield self._submit_one(account, single, submission_id)
             if status == S.ESME_ROK:
-                first_id = first_id or fields["message_id"]
+                accepted = True
             else:
                 failures.append({"dest_addr_ton": dest.get("dest_addr_ton", 0), "dest_addr_npi": dest.get("dest_addr_npi", 0),
                                  "destination_addr": dest["destination_addr"], "error_status_code": int(status)})
-        if first_id is None:
-            return int(S.ESME_RSUBMITFAIL), {"message_id": "", "unsuccess_sme": failures}
-        return int(S.ESME_ROK), {"message_id": first_id, "unsuccess_sme": failures}
+        if accepted:
+            return int(S.ESME_ROK), {"message_id": ids.to_text(submission_id), "unsuccess_sme": failures}
+        reasons = {failure["error_status_code"] for failure in failures}
+        status = reasons.pop() if len(reasons) == 1 else int(S.ESME_RSUBMITFAIL)
+        return status, {"message_id": "", "unsuccess_sme": failures}
 
     # ------------------------------------------------------------------ queries
 
     @inlineCallbacks
-    def _own_message(self, account: Account, text: str) -> Any:
+    def _own_messages(self, account: Account, text: str) -> Any:
+        """The account's message with this id, or all the messages of its submit_multi with this id ([]: none)."""
         try:
             message_id = ids.from_text(text)
         except ValueError:
-            return None
+            return []
         message = yield self.store.get_message(message_id)
-        if message is None:
-            return None
+        found = [message] if message is not None else (yield self.store.read(multi.members, message_id))
         if account.is_enterprise:
-            return message if message.enterprise_id == account.id else None
-        return message if message.account_id == account.id else None
+            mine = [m for m in found if m.enterprise_id == account.id]
+        else:
+            mine = [m for m in found if m.account_id == account.id]
+        return mine if len(mine) == len(found) else []
 
     @inlineCallbacks
     def _query(self, account: Account, pdu: Pdu) -> Any:
-        message = yield self._own_message(account, pdu.fields.get("message_id", ""))
-        if message is None:
+        found = yield self._own_messages(account, pdu.fields.get("message_id", ""))
+        if not found:
             return int(S.ESME_RQUERYFAIL), {}
+        message = _answering(found)
         final = ""
         if message.final_at is not None:
             final = datetime.fromtimestamp(message.final_at / 1000, timezone.utc).strftime("%y%m%d%H%M%S") + "000+"
@@ -384,19 +403,28 @@ class Intake:
 
     @inlineCallbacks
     def _cancel(self, account: Account, pdu: Pdu) -> Any:
-        message = yield self._own_message(account, pdu.fields.get("message_id", ""))
-        if message is None:
-            return int(S.ESME_RCANCELFAIL), {}
-        ok = yield self.store.cancel(message.id, self._now()[0], account.login)
-        return (int(S.ESME_ROK) if ok else int(S.ESME_RCANCELFAIL)), {}
+        """cancel_sm: every message under the id that has not gone out yet is withdrawn; fails if none was."""
+        found = yield self._own_messages(account, pdu.fields.get("message_id", ""))
+        cancelled = False
+        for message in found:
+            cancelled = (yield self.store.cancel(message.id, self._now()[0], account.login)) or cancelled
+        return (int(S.ESME_ROK) if cancelled else int(S.ESME_RCANCELFAIL)), {}
 
     @inlineCallbacks
     def _replace(self, account: Account, pdu: Pdu) -> Any:
-        """replace_sm: new text for a message still waiting, in the coding it was stored with and
-        with the same number of segments (the charge taken at acceptance stays right)."""
-        message = yield self._own_message(account, pdu.fields.get("message_id", ""))
-        if message is None:
+        """replace_sm on every message under the id (one, or a submit_multi's); succeeds if one was replaced."""
+        found = yield self._own_messages(account, pdu.fields.get("message_id", ""))
+        statuses = []
+        for message in found:
+            statuses.append((yield self._replace_one(account, message, pdu)))
+        if not statuses:
             return int(S.ESME_RREPLACEFAIL), {}
+        return (int(S.ESME_ROK) if S.ESME_ROK in statuses else statuses[0]), {}
+
+    @inlineCallbacks
+    def _replace_one(self, account: Account, message: Message, pdu: Pdu) -> Any:
+        """New text for a message still waiting, in the coding it was stored with and with the same
+        number of segments (the charge taken at acceptance stays right); the status to answer."""
         now_ms, now = self._now()
         coding = from_msg_fmt(message.data_coding) if message.data_coding in (0, 4, 8, 15) else Coding.UCS2
         client_dc = {Coding.ASCII: 0, Coding.UCS2: 8, Coding.BINARY: 4, Coding.GBK: 15}.get(coding, 8)
@@ -406,7 +434,24 @@ class Intake:
             sub = read_submission(Pdu("submit_sm", pdu.sequence, fields), now,
                                   dc0=Coding.ASCII, reference=message.id & 0xFF)
         except SubmitRefused as refused:
-            return refused.status, {}
+            return refused.status
+        check = getattr(self.policies, "check_replacement", None)  # the text rules apply to new text too
+        if check is not None:
+            sub, refusal = check(account, message, sub, now_ms)
+            if refusal is not None:
+                log.info("replace_sm of {id} by {login} refused: {why}", id=message.id, login=account.login,
+                         why=refusal)
+                return int(S.ESME_RREPLACEFAIL)
         ok = yield self.store.replace(message.id, sub.text, sub.segments, 0x40 if sub.udhi else 0, now_ms,
                                       account.login)
-        return (int(S.ESME_ROK) if ok else int(S.ESME_RREPLACEFAIL)), {}
+        return int(S.ESME_ROK) if ok else int(S.ESME_RREPLACEFAIL)
+
+
+def _answering(messages: list[Message]) -> Message:
+    """The message whose state answers a query_sm for all of a submit_multi's: the first still on its
+    way, else the first that failed, else the one delivered last."""
+    waiting = [m for m in messages if m.state not in FINAL_STATES]
+    if waiting:
+        return waiting[0]
+    failed = [m for m in messages if m.state is not MessageState.DELIVERED]
+    return failed[0] if failed else max(messages, key=lambda m: m.final_at or 0)

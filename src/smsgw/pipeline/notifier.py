@@ -9,7 +9,10 @@ order the outbox gives them (oldest first).
 
 The notifier is woken when a bind arrives and when the pipeline records a
 report or MO for an account; a slow periodic sweep catches anything else
-(leases that ran out, retries that came due).
+(leases that ran out, retries that came due).  The sweep also lets go of the
+parts of long MO held for reassembly whose message stayed incomplete too long
+(``store.mo_parts``): they go out as parts.  A receipt of a submit_multi's
+message carries the submission's id, the one the client has (``store.multi``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from smsgw.domain.coding import Coding, CodingError, decode, encode, from_smpp_d
 from smsgw.domain.model import Account, MessageState, OutboxItem, OutboxKind, RECEIPT_STAT
 from smsgw.protocols.smpp34.constants import MessageState as SmppState
 from smsgw.session.report_smpp import SmppReceipt, format_receipt, receipt_tlvs
+from smsgw.store.mo_parts import ReleaseStaleParts
+from smsgw.store.multi import ClaimDeliveries
 
 log = Logger(namespace="smsgw.pipeline.notifier")
 
@@ -60,6 +65,9 @@ class NotifierConfig:
     retry_after: float = 30.0
     #: how often every account with a receiver is swept even if nobody woke it
     sweep_every: float = 5.0
+    #: a long MO held for reassembly goes out as parts when it is still incomplete this long after
+    #: its first part arrived (checked at each sweep)
+    mo_timeout: float = 60.0
 
 
 def _utc(ms: int | None) -> datetime | None:
@@ -199,7 +207,7 @@ class Notifier:
             if room <= 0:
                 return
             now_ms = int(self.clock.seconds() * 1000)
-            items = yield self.store.outbox_claim(account_id, now_ms, min(room, self.config.page))
+            items = yield self.store.run(ClaimDeliveries(account_id, now_ms, min(room, self.config.page)))
             if not items:
                 return
             for item in items:
@@ -248,7 +256,14 @@ class Notifier:
         for account_id in list(self._receivers):
             self.wake(account_id)
         if self._receivers:
+            self._release_parts()
             self._arm()
+
+    def _release_parts(self) -> None:
+        now_ms = int(self.clock.seconds() * 1000)
+        d = self.store.run(ReleaseStaleParts(now_ms, int(self.config.mo_timeout * 1000)))
+        d.addCallback(lambda accounts: [self.wake(account_id) for account_id in accounts])
+        d.addErrback(lambda f: log.failure("releasing held MO parts failed", f))
 
     def stop(self) -> None:
         self._stopped = True

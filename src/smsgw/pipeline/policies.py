@@ -6,15 +6,25 @@
   enterprise's default in front, and its segments are cut again, so the
   signature is counted and billed;
 * ``decide`` — the rules (``policy.chain.Chain``), all in memory;
-* ``accepted`` — after the store's commit: the failure receipt of a message
-  refused after acknowledgement, the low-balance alert.
+* ``accepted`` — after the store's commit: the low-balance alert (the failure
+  receipt of a message refused after acknowledgement is written by the accept
+  itself, in its transaction: ``store.tx.Rules.refusal_receipts``);
+* ``check_replacement`` — replace_sm: the new text faces the rules that read
+  text (signature, content) before it may replace the old one.
+
+The dispatcher asks ``window_release`` before it hands a claimed segment to a
+link, so a message accepted inside the window and still waiting when it
+closes is held again until it opens.
 
 It also owns what keeps the indexes current — a full reload every
 ``refresh_interval`` and the audit-log feed every ``poll_interval``
 (``pipeline.policy_store``) — the unsubscribe replies among MO messages, the
 paced release of held messages (every ``window.release_interval``), and the
 administrative changes that the indexes must see at once (blacklists,
-keywords, signatures, reviews, accounts).
+keywords, signatures, reviews, accounts, per-account rules).  Per-account
+rules set at run time are kept in the store (``store.account_policy``) and
+loaded with the other indexes, so a restart keeps them; the refund rules they
+carry are handed to the store's operations (``_install_rules``).
 
 Refusals answer the SMPP client through ``SMPP_REJECTION_STATUS``:
 
@@ -42,7 +52,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from smsgw.domain import ids
-from smsgw.domain.coding import Coding, CodingError, choose_coding, decode, encode, from_smpp_data_coding, to_msg_fmt
+from smsgw.domain.coding import Coding, CodingError, choose_coding, decode, from_smpp_data_coding, to_msg_fmt
 from smsgw.domain.model import (
     DEFAULT_VALIDITY_MS,
     Account,
@@ -54,18 +64,20 @@ from smsgw.domain.model import (
     Segment,
     SignatureStatus,
 )
-from smsgw.domain.segments import SegmentationError, split
-from smsgw.domain.udh import concat_udh
+from smsgw.domain.segments import split
 from smsgw.pipeline import policy_store
+from smsgw.pipeline.signing import CARRIER_PROTOCOL, sign_submission
 from smsgw.policy.chain import Chain
 from smsgw.policy.release import ReleasePacer
-from smsgw.policy.settings import ALWAYS_OPEN, PolicySettings
-from smsgw.policy.verdict import ACKNOWLEDGED, RECEIPT_ERR, Rule, reason, rule_of
+from smsgw.policy.settings import ALWAYS_OPEN, AccountPolicy, AccountRules, PolicySettings
+from smsgw.policy.signature import find_signature
+from smsgw.policy.verdict import ACKNOWLEDGED, RECEIPT_ERR, Action, Rule, reason, rule_of
 from smsgw.protocols.smpp34.status import CommandStatus as S
 from smsgw.routing.numbering import NumberingPlan
 from smsgw.routing.numbers import InvalidNumber, normalise
 from smsgw.session.smpp_submit import Submission
 from smsgw.store import lists
+from smsgw.store.account_policy import SetAccountPolicy
 from smsgw.store.dispatching import ReleaseHeld
 
 log = Logger(namespace="smsgw.pipeline.policies")
@@ -79,9 +91,6 @@ SMPP_REJECTION_STATUS: dict[Rule, int] = {
     Rule.BALANCE: S.ESME_RSUBMITFAIL,
 }
 
-_CARRIER_PROTOCOL = "cmpp30"
-#: octets of an unsegmented message per carrier coding (``domain.segments``: 70 UCS2 units, 159 ASCII)
-_SINGLE_OCTETS = {Coding.UCS2: 140, Coding.ASCII: 159}
 DEMO_SIGNATURE = "【示例】"
 
 
@@ -92,39 +101,6 @@ def smpp_status(message: Message) -> int | None:
     if rule in ACKNOWLEDGED:
         return None
     return int(SMPP_REJECTION_STATUS.get(rule, S.ESME_RSUBMITFAIL)) if rule else int(S.ESME_RSUBMITFAIL)
-
-
-def sign_submission(chain: Chain, account: Account, sub: Submission, reference: int) -> Submission:
-    """``sub`` with its enterprise's default signature put in front when it has none,
-    its coding chosen and its segments cut again (what is stored is what is billed).
-
-    Parts of a long message the client split itself are single submissions: only the
-    first part is signed, and only when the signature still fits in it; otherwise the
-    submission is left as it is (the chain rejects it if the enterprise has no signature)."""
-    if sub.text is None:
-        return sub
-    signed = chain.signatures.sign(account.enterprise_id, sub.text)
-    if signed is None:
-        return sub
-    coding = choose_coding(signed, _CARRIER_PROTOCOL)
-    concat = sub.client_concat
-    if concat is not None:
-        if concat.number != 1:
-            return sub
-        part = concat_udh(concat) + encode(signed, coding)
-        if len(part) > 140:
-            return sub
-        return attrs.evolve(sub, text=signed, coding=coding, segments=(part,))
-    single = encode(signed, coding)
-    if len(single) <= _SINGLE_OCTETS.get(coding, 0):
-        # one segment (most messages): its user data is the encoded text, as ``split`` makes it
-        return attrs.evolve(sub, text=signed, coding=coding, segments=(single,), udhi=False)
-    try:
-        parts = split(signed, coding, reference & 0xFF)
-    except SegmentationError:
-        return sub
-    return attrs.evolve(sub, text=signed, coding=coding, segments=tuple(p.user_data for p in parts),
-                        udhi=len(parts) > 1)
 
 
 class PolicyService:
@@ -155,6 +131,7 @@ class PolicyService:
         #: messages per second the carrier links can take now (for pacing releases)
         self.link_capacity = link_capacity
         self.pacer = ReleasePacer(self._release_rate())
+        self._install_rules()
         self.audit_id = 0
         self.counters = {"refreshed": 0, "changes": 0, "unsubscribed": 0, "alerts": 0, "released": 0}
         self._loops: list[LoopingCall] = []
@@ -170,23 +147,37 @@ class PolicyService:
     def decide(self, account: Account, message: Message, now_ms: int) -> Message:
         return self.chain.decide(account, message, now_ms)
 
-    def accepted(self, account: Account, message: Message, result: Any) -> Deferred[Any] | None:
-        """After the commit of ``message``: an acknowledged refusal's receipt (the client's
-        answer waits for it), and the low-balance alert (it does not)."""
+    def accepted(self, account: Account, message: Message, result: Any) -> None:
+        """After the commit of ``message``: the low-balance alert; the notifier is told of an
+        acknowledged refusal's receipt, which the accept wrote in its own transaction
+        (``store.tx.Rules.refusal_receipts``, installed by ``_install_rules``)."""
         balance = getattr(result, "balance", None)
         if balance is not None:
             alert = self.chain.balance_alert(message, balance)
             if alert is not None:
                 self._send_alert(message.enterprise_id, *alert)
-        if message.state is not MessageState.REJECTED:
-            return None
-        rule = rule_of(message.reason)
-        if rule not in ACKNOWLEDGED:
-            return None
-        assert rule is not None
-        d: Deferred[Any] = self.store.run(policy_store.RefusalReceipt(message, self._now_ms(), RECEIPT_ERR[rule]))
-        d.addCallback(lambda queued: self.wake(message.account_id) if queued else None)
-        return d
+        if message.state is MessageState.REJECTED and rule_of(message.reason) in ACKNOWLEDGED:
+            self.wake(message.account_id)
+
+    def window_release(self, account_id: int, now_ms: int) -> int | None:
+        """For the dispatcher: None when the account may send now, else when its window opens."""
+        return self.chain.window_release(account_id, now_ms)
+
+    def check_replacement(self, account: Account, message: Message, sub: Submission,
+                          now_ms: int) -> tuple[Submission, str | None]:
+        """replace_sm: the new text signed as a submission would be (``prepare``), and why it is
+        refused (None: it may replace).  The rules that read the text apply to it as they did to
+        the text it replaces: a prohibited or doubtful word, or no verified signature, refuses it."""
+        sub = self.prepare(account, sub, message.id)
+        if sub.text is None:
+            return sub, None
+        if (Rule.SIGNATURE.value in self.settings.order and self.settings.signature.required
+                and find_signature(sub.text) is None):
+            return sub, reason(Rule.SIGNATURE, "a replacement must carry a verified signature")
+        verdict = self.chain.check_text(account, attrs.evolve(message, text=sub.text), now_ms)
+        if verdict is None or verdict.action is Action.FLAG:
+            return sub, None
+        return sub, verdict.reason
 
     # ------------------------------------------------------------------ start, stop, reloads
 
@@ -250,7 +241,9 @@ class PolicyService:
 
     def _apply_snapshot(self, snap: policy_store.Snapshot) -> None:
         self.chain.load(accounts=snap.accounts, blacklist=snap.blacklist, keywords=snap.keywords,
-                        signatures=snap.signatures, unsubscribe=snap.unsubscribe)  # fmt: skip
+                        signatures=snap.signatures, unsubscribe=snap.unsubscribe,
+                        overrides=snap.overrides)  # fmt: skip
+        self._install_rules()
         self.audit_id = max(self.audit_id, snap.audit_id)
         self.chain.ranges.forget_idle(self._now_ms(), self.settings.range.window_s * 1000)
         self.counters["refreshed"] += 1
@@ -290,6 +283,20 @@ class PolicyService:
             self.chain.load(signatures=(yield self.store.read(policy_store.load_signatures)))
         if "account" in families:
             self.chain.load(accounts=(yield self.store.read(policy_store.load_accounts)))
+        if "policy" in families:
+            self.chain.load(overrides=(yield self.store.read(policy_store.load_overrides)))
+        if families & {"account", "policy"}:
+            self._install_rules()
+
+    def _install_rules(self) -> None:
+        """What the store's operations must know of the policies: who is refunded what on a final
+        failure, and which refusals get their receipt written with the accept."""
+        set_rules = getattr(self.store, "set_rules", None)
+        if set_rules is None:
+            return
+        default, own = self.chain.refunds()
+        set_rules(attrs.evolve(self.store.rules, refund_states=default, account_refunds=own,
+                               refusal_receipts={rule.value: err for rule, err in RECEIPT_ERR.items()}))
 
     # ------------------------------------------------------------------ MO: unsubscribe replies
 
@@ -367,7 +374,7 @@ class PolicyService:
                      phone=phone, why=str(bad))
             return
         message_id = self.ids.next()
-        coding = choose_coding(text, _CARRIER_PROTOCOL)
+        coding = choose_coding(text, CARRIER_PROTOCOL)
         parts = split(text, coding, message_id & 0xFF)
         until = self.chain.window_release(enterprise_id, now)
         message = Message(
@@ -388,9 +395,11 @@ class PolicyService:
     # ------------------------------------------------------------------ administration
 
     @inlineCallbacks
-    def review(self, message_id: int, approve: bool, actor: str, note: str | None = None) -> Any:
+    def review(self, message_id: int, approve: bool, actor: str, note: str | None = None,
+               refund: bool | None = None) -> Any:
         """Decide on a message held for review: approved, it goes out (or waits for its
-        window); refused, it ends rejected with a receipt, charged as the contract says."""
+        window); refused, it ends rejected with a receipt, charged as the contract says
+        (``refund=True``: given back all the same, an administrator's goodwill)."""
         now = self._now_ms()
         message = yield self.store.get_message(message_id)
         if message is None:
@@ -403,7 +412,8 @@ class PolicyService:
                 state = yield self.store.run(policy_store.ApproveForWindow(message_id, now, actor, until, note))
             self.poke()
         else:
-            refund = not self.chain.charges(Rule.CONTENT)
+            if refund is None:
+                refund = not self.chain.charges(Rule.CONTENT)
             state = yield self.store.review(message_id, False, now, actor, note or "review refused", refund)
             self.wake(message.account_id)
         return state
@@ -442,6 +452,30 @@ class PolicyService:
         yield self.store.set_status(account_id, status, self._now_ms(), actor, reason)
         yield self._reload({"account"})
 
+    def account_policy(self, login: str) -> tuple[AccountPolicy | None, AccountRules]:
+        """An account's own overrides set at run time, and the rules that apply to it."""
+        found = next((info for info in self.chain.accounts.values() if info.login == login), None)
+        rules = self.chain.rules_of(found.id) if found else self.settings.rules_for(login, None, self.chain.overrides)
+        return self.chain.overrides.get(login), rules
+
+    @inlineCallbacks
+    def set_account_policy(self, account: Account, actor: str, changes: dict[str, Any],
+                           replace: bool = False) -> Any:
+        """Change an account's overrides (a value of None removes one; ``replace``: these and no
+        others): checked, kept in the store with an audit row, in force at once here and at the
+        next poll on other nodes.  Fires with the account's overrides now (None: none)."""
+        current = {} if replace else (self.chain.overrides.get(account.login) or AccountPolicy()).changes()
+        merged = {key: value for key, value in {**current, **changes}.items() if value is not None}
+        policy = AccountPolicy.from_changes(merged)  # ValueError: refused before anything is written
+        enterprise = self.chain.accounts.get(account.enterprise_id) if account.parent_id is not None else None
+        trial = dict(self.chain.overrides, **{account.login: policy})
+        self.settings.rules_for(account.login, enterprise.login if enterprise else None, trial)
+        values = tuple((key, policy.changes().get(key)) for key in sorted({*changes, *merged}))
+        stored = yield self.store.run(SetAccountPolicy(account.id, values, self._now_ms(), actor, replace))
+        self.chain.set_override(account.login, AccountPolicy.from_changes(stored) if stored else None)
+        self._install_rules()
+        return self.chain.overrides.get(account.login)
+
     # ------------------------------------------------------------------ helpers
 
     def _now_ms(self) -> int:
@@ -452,7 +486,8 @@ class PolicyService:
 def bootstrap_demo(service: PolicyService, account: Account, signature: str = DEMO_SIGNATURE) -> Any:
     """The demo account sends at any hour (its window is open all day) and has a verified
     signature.  Idempotent: call it from the demo bootstrap at every start."""
-    service.chain.set_override(account.login, ALWAYS_OPEN)
+    if account.login not in service.chain.overrides:  # an administrator's own choice stays
+        yield service.set_account_policy(account, "demo-bootstrap", ALWAYS_OPEN.changes())
     verified = yield service.store.read(lists.verified_signatures, account.enterprise_id)
     if any(text.strip("【】") == signature.strip("【】") for text in verified):
         yield service._reload({"signature"})

@@ -7,9 +7,11 @@ every administrative change writes in its own transaction: it is how changes
 made by another node, the CLI or the manhole reach this node's indexes
 between full reloads.
 
-Operations (run by the writer): the failure receipt of a message refused
-after it was acknowledged, and a review approval that waits for the send
-window — both in one transaction each.
+Operations (run by the writer): a review approval that waits for the send
+window, and the window hold of messages the dispatcher claimed after their
+window closed — each in one transaction.  (The failure receipt of a message
+refused after acknowledgement is written by the accept itself, through the
+store's ``Rules.refusal_receipts``.)
 """
 
 from __future__ import annotations
@@ -20,18 +22,24 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from smsgw.domain.model import AccountStatus, HoldReason, Message, MessageState, OutboxKind, wants_receipt
+from twisted.logger import Logger
+
+from smsgw.domain.model import AccountStatus, HoldReason, MessageState
 from smsgw.policy.accounts import AccountInfo
 from smsgw.policy.blacklist import BlacklistIndex
 from smsgw.policy.content import KeywordIndex
-from smsgw.policy.settings import PolicySettings
+from smsgw.policy.settings import AccountPolicy, PolicySettings
 from smsgw.policy.signature import SignatureBook
 from smsgw.store import schema
+from smsgw.store.account_policy import account_policies
 from smsgw.store.dispatching import Hold
-from smsgw.store.lifecycle import OUTBOX_KEYS
+from smsgw.store.lifecycle import segments_of
 from smsgw.store.lists import iter_blacklist
 from smsgw.store.review import ReviewDecision
 from smsgw.store.tx import Tx
+
+log = Logger(namespace="smsgw.pipeline.policy_store")
+S = MessageState
 
 #: the keyword list whose words are unsubscribe replies, not prohibited content
 UNSUBSCRIBE_LIST = "unsubscribe"
@@ -47,6 +55,8 @@ class Snapshot:
     keywords: KeywordIndex
     signatures: SignatureBook
     unsubscribe: list[tuple[int, str]]
+    #: per-account overrides set at run time (login → policy)
+    overrides: dict[str, AccountPolicy] = attrs.field(factory=dict)
 
 
 def last_audit_id(conn: sa.Connection) -> int:
@@ -89,11 +99,23 @@ def signature_id(conn: sa.Connection, enterprise_id: int, text: str) -> int | No
     return None if row is None else int(row.id)
 
 
+def load_overrides(conn: sa.Connection) -> dict[str, AccountPolicy]:
+    """The per-account overrides kept in the store; one that no longer reads (a key or value
+    this version does not know) is left out with a warning rather than failing the load."""
+    found = {}
+    for login, values in account_policies(conn).items():
+        try:
+            found[login] = AccountPolicy.from_changes(values)
+        except (TypeError, ValueError) as bad:
+            log.warn("stored policy of {login} ignored: {why}", login=login, why=str(bad))
+    return found
+
+
 def load_snapshot(conn: sa.Connection, settings: PolicySettings) -> Snapshot:
     audit_id = last_audit_id(conn)  # first: a change during the load is seen again, not missed
     keywords, unsubscribe = load_keywords(conn, settings)
     return Snapshot(audit_id, load_accounts(conn), BlacklistIndex(iter_blacklist(conn)), keywords,
-                    load_signatures(conn), unsubscribe)  # fmt: skip
+                    load_signatures(conn), unsubscribe, load_overrides(conn))  # fmt: skip
 
 
 @attrs.frozen
@@ -104,7 +126,7 @@ class Change:
     detail: dict[str, Any]
 
 
-WATCHED = ("blacklist.", "keyword.", "signature.", "account.")
+WATCHED = ("blacklist.", "keyword.", "signature.", "account.", "policy.")
 
 
 def changes_since(conn: sa.Connection, after_id: int, limit: int = 1000) -> list[Change]:
@@ -123,28 +145,6 @@ def changes_since(conn: sa.Connection, after_id: int, limit: int = 1000) -> list
 
 
 @attrs.frozen
-class RefusalReceipt:
-    """The failure receipt of a message the policies refused after acknowledging it
-    (``policy.verdict.ACKNOWLEDGED``): queued for the client, if it asked for receipts."""
-
-    message: Message
-    at: int
-    err: str
-
-    def run(self, tx: Tx) -> bool:
-        msg = self.message
-        if not wants_receipt(msg.registered_delivery, MessageState.REJECTED):
-            return False
-        row = (
-            msg.account_id, OutboxKind.REPORT.value, msg.id, msg.dest_addr, msg.source_addr,
-            MessageState.REJECTED.value, "REJECTD", self.err, msg.created_at, self.at, msg.parts, 0, 0, None, 0,
-            self.at, self.at,
-        )  # fmt: skip
-        tx.insert_many(schema.outbox, OUTBOX_KEYS, [row])
-        return True
-
-
-@attrs.frozen
 class ApproveForWindow:
     """Approve a message held for review while its send window is closed: it waits,
     held for the window, until ``until`` (one transaction, so no link can take it between)."""
@@ -160,3 +160,49 @@ class ApproveForWindow:
         note = "window: approved, waits for the send window"
         Hold(self.message_id, HoldReason.WINDOW, self.at, self.until, note).run(tx)
         return MessageState.HELD
+
+
+@attrs.frozen
+class HoldForWindow:
+    """Messages the dispatcher claimed after their send window closed go back to held(window),
+    released at ``until[message id]`` with the others (DESIGN.md §4: sending → queued → held).
+
+    A message is held only when none of its parts is elsewhere: every part is queued, or
+    sending in ``claimed`` (this claim).  A long message one of whose parts already went
+    out, or is in a link's hands, is sent whole instead.  Answers the ids held."""
+
+    claimed: tuple[tuple[int, int], ...]
+    until: tuple[tuple[int, int], ...]  # (message id, release time)
+    at: int
+    note: str
+
+    def run(self, tx: Tx) -> list[int]:
+        m, s = schema.messages, schema.segments
+        release = dict(self.until)
+        claimed = set(self.claimed)
+        mids = sorted(release)
+        states = {row.id: (row.state, row.reason) for row in tx.conn.execute(
+            sa.select(m.c.id, m.c.state, m.c.reason).where(m.c.id.in_(mids)).with_for_update())}
+        parts = segments_of(tx, mids, lock=True)
+        held = []
+        for mid in mids:
+            state, reason = states.get(mid, (None, None))
+            segs = parts.get(mid, [])
+            if state not in (S.QUEUED.value, S.SENDING.value) or not segs or not all(
+                seg.state == S.QUEUED.value or (seg.state == S.SENDING.value and (mid, seg.seq) in claimed)
+                for seg in segs
+            ):
+                continue
+            tx.conn.execute(sa.update(s).where(s.c.message_id == mid).values(state=S.HELD.value, due_at=None))
+            tx.conn.execute(sa.update(m).where(m.c.id == mid).values(
+                state=S.HELD.value, hold_reason=HoldReason.WINDOW.value, due_at=release[mid],
+                reason=reason or self.note))
+            if len(segs) > 1:
+                for seg in segs:
+                    if seg.state == S.SENDING.value:
+                        tx.event(mid, self.at, S.SENDING, S.QUEUED, self.note, seq=seg.seq)
+            if state == S.SENDING.value:
+                tx.event(mid, self.at, S.SENDING, S.QUEUED, self.note)
+            tx.event(mid, self.at, S.QUEUED, S.HELD, self.note)
+            held.append(mid)
+        return held

@@ -80,6 +80,14 @@ class StoreClient:
         writer.start()
         return cls(writer, reactor, readers, hasher)
 
+    @property
+    def rules(self) -> Rules:
+        return self._writer.rules
+
+    def set_rules(self, rules: Rules) -> None:
+        """The business rules of the operations written from now on (the policy service's)."""
+        self._writer.rules = rules
+
     def stop(self) -> Deferred[None]:
         """Fires once everything queued is committed and the writer has ended."""
         return self._in_pool(self._writer.stop)

@@ -59,9 +59,11 @@ class Chain:
         self.ranges = RangeDetector()
         self.frequency = FrequencyLimiter()
         self.low_balance = LowBalanceWatch()
-        #: per-account overrides set at run time (login → policy), over the file's
+        #: per-account overrides set at run time (login → policy), over the file's; the policy
+        #: service keeps them in the store (``pipeline.policy_store``) and loads them from there
         self.overrides: dict[str, AccountPolicy] = {}
         self._rules: dict[int, AccountRules] = {}
+        self._globals = settings.rules_for(None)
         self._duplicate_key: tuple[Message | None, int] = (None, 0)
         self._charged = frozenset(Rule(name) for name in settings.charged_rejections)
         self._range_window = settings.range.window_s * 1000
@@ -89,10 +91,14 @@ class Chain:
         keywords: Iterable[tuple[int, str, str]] | KeywordIndex | None = None,
         signatures: SignatureBook | None = None,
         unsubscribe: Iterable[tuple[int, str]] | None = None,
+        overrides: dict[str, AccountPolicy] | None = None,
     ) -> None:
         """Swap in freshly loaded indexes (what is None stays as it is)."""
         if accounts is not None:
             self.accounts = {info.id: info for info in accounts}
+            self._rules.clear()
+        if overrides is not None:
+            self.overrides = dict(overrides)
             self._rules.clear()
         if blacklist is not None:
             self.blacklist = blacklist
@@ -277,9 +283,33 @@ class Chain:
             return None
         return info.reserved_phone, alert_text(settings.text, settings.signature, balance, info.low_balance_threshold)
 
+    def rules_of(self, account_id: int) -> AccountRules:
+        """``rules`` by account id (an account the indexes do not know gets the globals)."""
+        rules = self._rules.get(account_id)
+        if rules is None:
+            info = self.accounts.get(account_id)
+            if info is None:
+                return self._globals
+            rules = self.rules(Account(id=account_id, login=info.login, parent_id=info.parent_id))
+        return rules
+
     def window_release(self, account_id: int, now_ms: int) -> int | None:
-        """When a message of this account approved now may go out: None for now, else the release time."""
-        info = self.accounts.get(account_id)
-        account = Account(id=account_id, login=info.login, parent_id=info.parent_id) if info else None
-        rules = self.rules(account) if account is not None else self.settings.rules_for(None)
-        return rules.window.held_until(now_ms)
+        """When a message of this account may go out if it were sent now (approved, or claimed by
+        the dispatcher): None for now, else its release time.  A dict lookup and some arithmetic."""
+        return self.rules_of(account_id).window.held_until(now_ms)
+
+    def refunds(self) -> tuple[frozenset[MessageState], dict[int, frozenset[MessageState]]]:
+        """The refund rule for everyone, and the accounts whose own (or whose enterprise's) differs."""
+        default = self._globals.refund
+        named = {login for login, policy in (*self.settings.accounts.items(), *self.overrides.items())
+                 if policy.refund is not None}
+        own: dict[int, frozenset[MessageState]] = {}
+        if not named:
+            return default, own
+        for info in self.accounts.values():
+            enterprise = self.accounts.get(info.enterprise_id)
+            if info.login in named or (enterprise is not None and enterprise.login in named):
+                refund = self.rules_of(info.id).refund
+                if refund != default:
+                    own[info.id] = refund
+        return default, own

@@ -11,10 +11,11 @@ here: they live in the store and change at run time (DESIGN.md §7).
 from __future__ import annotations
 
 import enum
-from typing import Mapping
+from typing import Any, Mapping
 
 import attrs
 
+from smsgw.domain.model import MessageState
 from smsgw.policy.china_time import parse_hhmm
 from smsgw.policy.verdict import Rule
 from smsgw.policy.window import SendWindow
@@ -35,6 +36,20 @@ class ContentAction(str, enum.Enum):
 def _hhmm(_instance: object, _attribute: object, value: str | None) -> None:
     if value is not None:
         parse_hhmm(value)
+
+
+#: the final failures a refund rule may name (a delivered message is never refunded)
+REFUNDABLE = ("rejected", "undelivered", "expired")
+
+
+def _refundable(_instance: object, _attribute: object, value: tuple[str, ...] | None) -> None:
+    for name in value or ():
+        if name not in REFUNDABLE:
+            raise ValueError(f"refund: {name!r} is not a final failure (one of: {', '.join(REFUNDABLE)})")
+
+
+def refund_states(names: tuple[str, ...]) -> frozenset[MessageState]:
+    return frozenset(MessageState(name) for name in names)
 
 
 #: cheap and decisive rules first; the window last (DESIGN.md §3: a fixed, configured order)
@@ -124,6 +139,8 @@ class AccountPolicy:
     per_minute: int | None = None
     per_hour: int | None = None
     per_day: int | None = None
+    #: final failures that give the charge back (``PolicySettings.refund``); [] refunds nothing
+    refund: tuple[str, ...] | None = attrs.field(default=None, validator=_refundable)
 
     def over(self, base: AccountPolicy) -> AccountPolicy:
         """These values, with ``base``'s where these are unset."""
@@ -131,6 +148,38 @@ class AccountPolicy:
             f.name: getattr(base, f.name) if getattr(self, f.name) is None else getattr(self, f.name)
             for f in attrs.fields(AccountPolicy)
         })  # fmt: skip
+
+    def changes(self) -> dict[str, Any]:
+        """The values set here, as plain TOML/JSON values (what the store keeps for an account)."""
+        out: dict[str, Any] = {}
+        for f in attrs.fields(AccountPolicy):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = list(value) if isinstance(value, tuple) else getattr(value, "value", value)
+        return out
+
+    @classmethod
+    def from_changes(cls, values: Mapping[str, Any]) -> AccountPolicy:
+        """The inverse of ``changes``; ValueError names an unknown key or a bad value."""
+        known = {f.name for f in attrs.fields(AccountPolicy)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown account policy key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        kwargs = dict(values)
+        if kwargs.get("duplicates") is not None:
+            kwargs["duplicates"] = DuplicateMode(kwargs["duplicates"])
+        for key in ("window_open", "window_close", "window_release"):
+            if kwargs.get(key) is not None and not isinstance(kwargs[key], str):
+                raise ValueError(f"{key} is a time of day as HH:MM, not {kwargs[key]!r}")
+        for key in ("range_run", "per_minute", "per_hour", "per_day"):
+            value = kwargs.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError(f"{key} must be a whole number (0 or more), not {value!r}")
+        if kwargs.get("refund") is not None:
+            if not isinstance(kwargs["refund"], (list, tuple)):
+                raise ValueError("refund is a list of states, e.g. ['rejected', 'undelivered']")
+            kwargs["refund"] = tuple(kwargs["refund"])
+        return cls(**kwargs)
 
 
 #: the whole day: what the demo account gets
@@ -147,6 +196,8 @@ class AccountRules:
     per_minute: int
     per_hour: int
     per_day: int
+    #: final states that give this account's charge back
+    refund: frozenset[MessageState] = frozenset({MessageState.REJECTED})
 
     @property
     def limits_frequency(self) -> bool:
@@ -175,6 +226,10 @@ class PolicySettings:
     order: tuple[str, ...] = attrs.field(default=DEFAULT_ORDER, validator=_check_order)
     #: rules whose refused messages keep their charge (the contract charges content-rule breaches)
     charged_rejections: tuple[str, ...] = attrs.field(default=("content",), validator=_check_charged)
+    #: final failures (after acceptance) that give the charge back: "rejected" (the carrier refused),
+    #: "undelivered", "expired".  A message refused for its content keeps its charge whatever this
+    #: says (``charged_rejections``; an administrator's review refusal likewise)
+    refund: tuple[str, ...] = attrs.field(default=("rejected",), validator=_refundable)
     #: seconds between full reloads of the in-memory indexes from the store
     refresh_interval: float = 600.0
     #: seconds between looks at the store's audit log for changes made elsewhere (other nodes, CLI)
@@ -198,7 +253,8 @@ class PolicySettings:
         w, f = self.window, self.frequency
         return AccountPolicy(window_open=w.open, window_close=w.close, window_release=w.release,
                              duplicates=self.duplicates.mode, range_run=self.range.run,
-                             per_minute=f.per_minute, per_hour=f.per_hour, per_day=f.per_day)  # fmt: skip
+                             per_minute=f.per_minute, per_hour=f.per_hour, per_day=f.per_day,
+                             refund=self.refund)  # fmt: skip
 
     def rules_for(self, login: str | None, enterprise_login: str | None = None,
                   extra: Mapping[str, AccountPolicy] | None = None) -> AccountRules:
@@ -216,5 +272,5 @@ class PolicySettings:
         return AccountRules(
             window=SendWindow.parse(policy.window_open, policy.window_close, policy.window_release),
             duplicates=policy.duplicates, range_run=policy.range_run or 0, per_minute=policy.per_minute or 0,
-            per_hour=policy.per_hour or 0, per_day=policy.per_day or 0,
+            per_hour=policy.per_hour or 0, per_day=policy.per_day or 0, refund=refund_states(policy.refund or ()),
         )  # fmt: skip

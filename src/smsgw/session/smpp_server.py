@@ -129,7 +129,8 @@ class Timers:
     enquire_link_interval: float = 30.0
     #: give up on a request we sent (enquire_link, deliver_sm, unbind) after this long
     response_timeout: float = 30.0
-    #: close a connection that has not bound after this long
+    #: close a connection that has not bound after this long; a bind request restarts the count,
+    #: so the time spent checking its password (argon2, slow on purpose) never runs it out
     bind_timeout: float = 60.0
 
 
@@ -157,7 +158,8 @@ class SmppServerSession:
         self._outstanding: dict[int, _Outstanding] = {}
         self._next_sequence = 1
         self._last_heard = now
-        self._opened = now
+        #: when the bind timeout started counting: the connection, then the latest bind request
+        self._bind_clock = now
         self._enquiring = False
 
     # ------------------------------------------------------------------ input
@@ -209,6 +211,7 @@ class SmppServerSession:
             return [Unbound("client unbound"), CloseConnection("client unbound")]
         if name in BIND_MODES:
             self.state = State.BINDING
+            self._bind_clock = now
             f = pdu.fields
             return [BindRequested(pdu.sequence, BIND_MODES[name], f["system_id"], f["password"], f["system_type"],
                                   f["interface_version"], f["address_range"])]
@@ -295,7 +298,7 @@ class SmppServerSession:
             return None
         candidates = [o.deadline for o in self._outstanding.values()]
         if self.state in (State.OPEN, State.BINDING):
-            candidates.append(self._opened + self.timers.bind_timeout)
+            candidates.append(self._bind_clock + self.timers.bind_timeout)
         elif not self._enquiring:
             candidates.append(self._last_heard + self.timers.enquire_link_interval)
         return min(candidates) if candidates else None
@@ -305,7 +308,7 @@ class SmppServerSession:
         if self.state is State.CLOSED:
             return []
         events: list[Event] = []
-        if self.state in (State.OPEN, State.BINDING) and now >= self._opened + self.timers.bind_timeout:
+        if self.state in (State.OPEN, State.BINDING) and now >= self._bind_clock + self.timers.bind_timeout:
             self.state = State.CLOSED
             return [CloseConnection("no bind in time")]
         for sequence, o in sorted(self._outstanding.items()):

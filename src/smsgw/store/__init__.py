@@ -16,6 +16,8 @@ No Twisted here: ``smsgw.pipeline.storage`` wraps the writer in Deferreds.
     cancel      Cancel (cancel_sm)
     review      ReviewDecision and the review queue
     outbox      RecordMo, ClaimOutbox, AckOutbox, RetryOutbox
+    mo_parts    long MO held until whole for accounts that reassemble; ReleaseStaleParts
+    multi       submit_multi: AcceptMember, ClaimDeliveries, one id for all destinations
     accounts    accounts, passwords checks, recharges, prices
     lists       blacklists, keywords, signatures, portability
     ledger      balance changes and the balance == sum(ledger) check

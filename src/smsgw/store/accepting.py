@@ -1,7 +1,8 @@
 """Accepting a message: the write that must be durable before the client's ack.
 
 One ``Accept`` writes the message, its segments, the CHARGE ledger row and
-the balance change (and a review-queue row for a message held for review).
+the balance change (and a review-queue row for a message held for review, or
+the failure receipt of one refused after acknowledgement, ``Rules.refusal_receipts``).
 A run of accepts in one writer batch becomes one executemany per table and
 one balance UPDATE per enterprise (DESIGN.md §6 budget: three row writes per
 message plus an index entry or two).
@@ -19,10 +20,11 @@ from typing import Any, ClassVar, Sequence
 import attrs
 import sqlalchemy as sa
 
-from smsgw.domain.model import HoldReason, LedgerKind, Message, MessageState, Segment
+from smsgw.domain.model import HoldReason, LedgerKind, Message, MessageState, OutboxKind, Segment, wants_receipt
 from smsgw.store import schema
 from smsgw.store.errors import DuplicateMessage, InsufficientBalance, InvalidOperation, NotFound, QuotaExceeded
 from smsgw.store.ledger import LEDGER_KEYS
+from smsgw.store.lifecycle import OUTBOX_KEYS
 from smsgw.store.tx import Tx, chunks
 
 a = schema.accounts
@@ -100,8 +102,9 @@ def _accept(tx: Tx, ops: Sequence[Accept]) -> list[Any]:
     at = max(op.message.created_at for op in good)
     balances = _charge(tx, [op.message for op in good], at)
 
-    messages, segments, ledger, reviews = [], [], [], []
+    messages, segments, ledger, reviews, receipts = [], [], [], [], []
     queued, held, window, review = S.QUEUED, S.HELD, HoldReason.WINDOW, HoldReason.REVIEW
+    rules = tx.rules
     charge_kind = LedgerKind.CHARGE.value
     for op in good:
         msg = op.message
@@ -118,6 +121,9 @@ def _accept(tx: Tx, ops: Sequence[Accept]) -> list[Any]:
             seg_due = None
         else:
             due_at = seg_due = None
+            err = rules.refusal_err(msg.reason)
+            if err is not None and wants_receipt(msg.registered_delivery, S.REJECTED):
+                receipts.append(_refusal_receipt(msg, err))
         value = _VALUE[state]
         mid = msg.id
         messages.append(
@@ -140,12 +146,22 @@ def _accept(tx: Tx, ops: Sequence[Accept]) -> list[Any]:
     tx.insert_many(schema.segments, SEGMENT_KEYS, segments)
     tx.insert_many(schema.ledger, LEDGER_KEYS, ledger)
     tx.insert_many(schema.review_queue, REVIEW_KEYS, reviews)
+    tx.insert_many(schema.outbox, OUTBOX_KEYS, receipts)
 
     for index, op in enumerate(ops):
         if results[index] is None:
             msg = op.message
             results[index] = AcceptResult(msg.id, balances.get(msg.enterprise_id) if msg.charge else None)
     return results
+
+
+def _refusal_receipt(msg: Message, err: str) -> tuple[Any, ...]:
+    """The REJECTD receipt of a message refused after the client got its id (``Rules.refusal_receipts``)."""
+    at = msg.created_at
+    return (
+        msg.account_id, OutboxKind.REPORT.value, msg.id, msg.dest_addr, msg.source_addr,  # from the phone
+        S.REJECTED.value, "REJECTD", err, at, at, msg.parts, 0, 0, None, 0, at, at,
+    )  # fmt: skip
 
 
 # Built once: the batch runs it per enterprise, and building costs more than running.

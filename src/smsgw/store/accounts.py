@@ -29,7 +29,7 @@ p = schema.prices
 # Fields an administrator may change with UpdateAccount (not money, not login).
 UPDATABLE = frozenset(
     {"name", "allowed_ips", "max_binds", "tps", "reserved_phone", "extension", "default_validity_s",
-     "credit_limit", "quota_left", "low_balance_threshold"}
+     "credit_limit", "quota_left", "low_balance_threshold", "reassemble_mo"}
 )  # fmt: skip
 
 
@@ -52,6 +52,7 @@ class CreateAccount:
     credit_limit: int = 0
     quota_left: int | None = None
     low_balance_threshold: int | None = None
+    reassemble_mo: bool = False
 
     def run(self, tx: Tx) -> Account:
         if not self.password_hash.startswith("$argon2"):
@@ -73,6 +74,7 @@ class CreateAccount:
                 extension=self.extension, default_validity_s=self.default_validity_s,
                 balance=0, credit_limit=self.credit_limit, quota_left=self.quota_left,
                 low_balance_threshold=self.low_balance_threshold, created_at=self.at, updated_at=self.at,
+                reassemble_mo=self.reassemble_mo,
             )  # fmt: skip
             .returning(a.c.id)
         )
@@ -196,6 +198,7 @@ def _account(row: Any) -> Account:
         reserved_phone=row.reserved_phone, extension=row.extension, default_validity_s=row.default_validity_s,
         balance=row.balance, credit_limit=row.credit_limit, quota_left=row.quota_left,
         low_balance_threshold=row.low_balance_threshold, created_at=row.created_at,
+        reassemble_mo=bool(row.reassemble_mo),
     )  # fmt: skip
 
 

@@ -151,7 +151,7 @@ def finalize(
         record_path(tx, row.id, current, final, at, reason)
         if receipt and wants_receipt(row.registered_delivery, final):
             receipts.append(_receipt(row, final, segs, at))
-        if row.charge > 0 and (refund_always or (refund and final in tx.rules.refund_states)):
+        if row.charge > 0 and (refund_always or (refund and final in tx.rules.refunds(row.account_id))):
             _refund(tx, row, at)
     if updates:
         tx.conn.execute(

@@ -1,6 +1,7 @@
 """The client outbox: receipts and MO messages until the client acknowledges them.
 
-Rows are written by ``lifecycle.finalize`` (receipts) and ``RecordMo``.  A
+Rows are written by ``lifecycle.finalize`` (receipts) and ``RecordMo`` (MO; the
+parts of a long MO for an account that reassembles wait in ``mo_parts``).  A
 bound receiver takes a page with ``ClaimOutbox``, which leases the rows
 (``next_attempt_at`` moves ``lease_ms`` ahead) instead of locking them: if the
 deliver_sm_resp never comes — connection lost, gateway killed — the lease
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from smsgw.domain.model import MessageState, MoMessage, OutboxItem, OutboxKind
 from smsgw.store import schema
 from smsgw.store.lifecycle import OUTBOX_KEYS
+from smsgw.store.mo_parts import hold_parts
 from smsgw.store.tx import Tx, chunks
 
 o = schema.outbox
@@ -55,7 +57,8 @@ class RecordMo:
                      mo.received_at, mo.received_at)
                 )  # fmt: skip
         tx.insert_many(schema.mo_messages, MO_KEYS, rows)
-        tx.insert_many(o, OUTBOX_KEYS, queued)
+        held = hold_parts(tx, [op.mo for op in ops])
+        tx.insert_many(o, OUTBOX_KEYS, [row for row in queued if row[2] not in held])
         return [op.mo.id for op in ops]
 
 

@@ -65,6 +65,8 @@ accounts = sa.Table(
     sa.Column("low_balance_threshold", Money, nullable=True),
     sa.Column("created_at", Millis, nullable=False),
     sa.Column("updated_at", Millis, nullable=False),
+    # long MO to this account's clients: one deliver_sm with the whole text, or the parts (migration 0003)
+    sa.Column("reassemble_mo", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 sa.Index("ix_accounts_parent_id", accounts.c.parent_id)
 
@@ -166,6 +168,16 @@ carrier_message_ids = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# The messages of one submit_multi (migration 0003, ``store.multi``): the client got ONE
+# message id, ``submission_id``, and its receipts and query_sm use it for every destination.
+multi_members = sa.Table(
+    "multi_members",
+    metadata,
+    sa.Column("message_id", Id, primary_key=True, autoincrement=False),
+    sa.Column("submission_id", Id, nullable=False),
+)
+sa.Index("ix_multi_members_submission_id", multi_members.c.submission_id)
+
 receipts = sa.Table(
     "receipts",
     metadata,
@@ -200,6 +212,31 @@ mo_messages = sa.Table(
     sa.Column("received_at", Millis, nullable=False),
 )
 sa.Index("ix_mo_messages_account_id", mo_messages.c.account_id, mo_messages.c.id)
+
+# Parts of long MO held for an account that takes them reassembled (migration 0003,
+# ``store.mo_parts``): the concatenation facts of each part, read from its UDH, until
+# the message is complete or its first part is too old; then ``released_at`` is set
+# and the row stays a while to recognise a part the carrier sends again.
+mo_parts = sa.Table(
+    "mo_parts",
+    metadata,
+    sa.Column("mo_id", Id, primary_key=True, autoincrement=False),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("source_addr", sa.String(21), nullable=False),
+    sa.Column("dest_addr", sa.String(21), nullable=False),
+    sa.Column("reference", sa.Integer, nullable=False),
+    sa.Column("total", sa.SmallInteger, nullable=False),
+    sa.Column("number", sa.SmallInteger, nullable=False),
+    sa.Column("received_at", Millis, nullable=False),
+    sa.Column("released_at", Millis, nullable=True),
+)
+sa.Index(
+    "ix_mo_parts_account_id",
+    mo_parts.c.account_id,
+    mo_parts.c.source_addr,
+    mo_parts.c.dest_addr,
+    mo_parts.c.reference,
+)
 
 outbox = sa.Table(
     "outbox",
@@ -323,3 +360,15 @@ api_keys = sa.Table(
     sa.Column("revoked_at", Millis, nullable=True),
 )
 sa.Index("ix_api_keys_account_id", api_keys.c.account_id)
+
+# Per-account policy overrides set at run time through the manhole or the web centre
+# (migration 0004): the values an administrator set, as JSON (``policy.settings.AccountPolicy``
+# keys), over the configuration file's.  Loaded at start, so a restart keeps them.
+account_policies = sa.Table(
+    "account_policies",
+    metadata,
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.Column("updated_at", Millis, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=True),
+)

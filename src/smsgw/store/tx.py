@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from itertools import chain
-from typing import Any, ClassVar, Protocol, Sequence
+from typing import Any, ClassVar, Mapping, Protocol, Sequence
 
 import attrs
 import psycopg
@@ -35,6 +35,12 @@ class Rules:
     ``refund_states``: final states (reached after acceptance) that give the
     message's charge back.  The default refunds messages the carrier refused;
     a contract that also refunds undelivered messages adds UNDELIVERED.
+    ``account_refunds``: accounts whose contract says otherwise (account id →
+    their states).  ``refusal_receipts``: a message accepted as REJECTED whose
+    reason starts with one of these words (``"blacklist: …"``) was refused after
+    the client got its id, so a REJECTD receipt with that err goes into the
+    client's outbox in the same transaction.  The policy service keeps these
+    current (``pipeline.policies``).
     ``report_grace_ms``: how long after its validity a submitted message waits
     for a report before it is expired without one.
     """
@@ -42,6 +48,18 @@ class Rules:
     refund_states: frozenset[MessageState] = frozenset({MessageState.REJECTED})
     report_grace_ms: int = 24 * HOUR_MS
     outbox_lease_ms: int = 60_000
+    account_refunds: Mapping[int, frozenset[MessageState]] = attrs.field(factory=dict, eq=False)
+    refusal_receipts: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+
+    def refunds(self, account_id: int) -> frozenset[MessageState]:
+        return self.account_refunds.get(account_id, self.refund_states)
+
+    def refusal_err(self, reason: str | None) -> str | None:
+        """The err of the receipt a message refused at acceptance with ``reason`` gets (None: none)."""
+        if not reason or not self.refusal_receipts:
+            return None
+        head, sep, _ = reason.partition(":")
+        return self.refusal_receipts.get(head) if sep else None
 
 
 @attrs.frozen

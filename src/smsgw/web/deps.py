@@ -27,6 +27,9 @@ class Deps:
     renderer: Renderer
     keys: KeyCache
     tz: timezone
+    #: the policy service (``pipeline.policies.PolicyService``): reviews and per-account rules go
+    #: through it, as from the manhole; None without policies
+    policies: Any = None
 
     def now_ms(self) -> int:
         return int(self.reactor.seconds() * 1000)

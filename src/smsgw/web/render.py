@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from smsgw.domain import ids
+from smsgw.policy.china_time import format_hhmm
 from smsgw.web import i18n
 from smsgw.web.http import Cookie, Response, WebRequest, html_response
 from smsgw.web.sessions import COOKIE, Session
@@ -43,6 +44,7 @@ class Renderer:
         env.filters["yuan"] = yuan
         env.filters["when"] = lambda ms: local(ms, tz)
         env.filters["msgid"] = lambda value: ids.to_text(int(value))
+        env.filters["hhmm"] = format_hhmm
         self.env = env
 
     def t(self, web: WebRequest) -> Any:

@@ -70,6 +70,7 @@ def build_site(
     tz_offset_minutes: int = 480,
     secure: bool = False,
     changed: Callable[[str, int], None] | None = None,
+    policies: Any = None,
 ) -> WebRoot:
     """The resource tree of the web centre and the HTTP API.
 
@@ -80,7 +81,9 @@ def build_site(
     pages show and read times in (China Standard Time by default);
     ``secure``: mark cookies Secure (served behind TLS); ``changed(kind,
     enterprise_id)``: told when the web centre changed a blacklist or
-    signatures (the policy layer reloads its index).
+    signatures (the policy layer reloads its index); ``policies``: the policy
+    service, which decides reviews and keeps per-account rules (default: the
+    intake's, when it has one).
     """
     tz: timezone = tz_of(tz_offset_minutes)
     keys = KeyCache(store, reactor.seconds)
@@ -88,6 +91,7 @@ def build_site(
         store=store, intake=intake, reactor=reactor, sender=Sender(intake, reactor),
         sessions=Sessions(reactor.seconds), lockout=lockout if lockout is not None else intake.lockout,
         admins=dict(admins or {}), renderer=Renderer(tz), keys=keys, tz=tz,
+        policies=policies if policies is not None else _policy_service(intake),
     )  # fmt: skip
     notify = changed or (lambda kind, enterprise_id: None)
     api = Api(store, deps.sender, keys, clock=reactor.seconds)
@@ -108,6 +112,12 @@ def build_site(
 
     pages = Router(routes, Guard(deps), not_found, not_allowed, failed, after=finish, secure=secure)
     return WebRoot(pages, api_router, deps)
+
+
+def _policy_service(intake: Any) -> Any:
+    """The intake's policy service, if it runs one (not the pass-all stand-in)."""
+    found = getattr(intake, "policies", None)
+    return found if hasattr(found, "review") else None
 
 
 def make_site(root: resource.Resource) -> server.Site:

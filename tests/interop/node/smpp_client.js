@@ -4,8 +4,8 @@
 //   bind      bind_transceiver and report the answer (wrong password, unknown login)
 //   full      short ASCII, Chinese (UCS2) and a long message in two UDH parts, query_sm, enquire_link,
 //             then wait for a receipt for every message
-//   multi     submit_multi (two numbers, a bad one, a distribution list) and data_sm (message_payload),
-//             then wait for their receipts
+//   multi     submit_multi (two numbers, a bad one, a distribution list), one where every destination
+//             fails, and data_sm (message_payload), then wait for their receipts
 //   throttle  40 submit_sm at once, report every status
 // Prints one JSON object per line (what the client saw); exits by itself within DEADLINE_MS.
 // The texts are given as JS strings: the library chooses the data_coding (GSM/IA5 or UCS2) itself.
@@ -102,6 +102,10 @@ const scenarios = {
       ] });
     out({ event: 'submit_multi', status: m.command_status, message_id: m.message_id || null,
           unsuccess: (m.unsuccess_sme || []).map((u) => [u.destination_addr, u.error_status_code]) });
+    const none = await call('submit_multi', { source_addr: '', short_message: 'nobody',
+      dest_address: [{ destination_addr: '+15555550100' }, { dl_name: 'friends' }] });
+    out({ event: 'submit_multi_refused', status: none.command_status, message_id: none.message_id || null,
+          unsuccess: (none.unsuccess_sme || []).map((u) => [u.destination_addr, u.error_status_code]) });
     const d = await call('data_sm', { source_addr: '', destination_addr: '13300000000', registered_delivery: 1,
       message_payload: '数据短消息的长内容，'.repeat(10) });
     out({ event: 'data_sm', status: d.command_status, message_id: d.message_id || null });

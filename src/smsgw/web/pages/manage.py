@@ -80,7 +80,8 @@ class Manage:
             try:
                 await deps.store.create_account(login, password, deps.now_ms(), actor(web), parent_id=enterprise.id,
                                                 name=web.arg("name")[:128], quota_left=quota,
-                                                tps=enterprise.tps, max_binds=enterprise.max_binds)
+                                                tps=enterprise.tps, max_binds=enterprise.max_binds,
+                                                reassemble_mo=enterprise.reassemble_mo)
                 notice(web, "ok", t("accounts.created", login=login))
             except InvalidOperation:
                 notice(web, "error", t("accounts.taken"))
