@@ -134,6 +134,7 @@ class GatewayService(MultiService):
             self.store, self.reactor, self.ids, cfg.plan, cfg.policy, wake=self.notifier.wake,
             poke=self.dispatcher.poke,
             link_capacity=lambda: float(sum(g.config.tps for g in self.groups.values() if g.available())))
+        self.dispatcher.window = self.policies.window_release  # nothing goes out while its window is closed
         self.carrier_events.mo_routed = self.policies.mo_received
         self.intake = Intake(self.store, self.ids, self.reactor, cfg.plan, self.notifier,
                              portability=self.portability.current, policies=self.policies,
@@ -200,8 +201,8 @@ class GatewayService(MultiService):
         if cfg.gateway.demo:
             admins.setdefault("admin", await deferToThreadPool(self.reactor, self.readers, hash_password, "admin"))
         assert self.intake is not None
-        root = build_site(self.store, self.intake, self.reactor, admins=admins, lockout=self.intake.lockout,
         secure = bool(cfg.web.tls_cert) or cfg.web.secure_cookies
+        root = build_site(self.store, self.intake, self.reactor, admins=admins, lockout=self.intake.lockout,
                           secure=secure, changed=lambda kind, enterprise_id: self.policies.refresh())
         self._web_port = listen_tcp_or_tls(self.reactor, make_site(root), cfg.web.port, cfg.web.interface,
                                            cfg.web.tls_cert, cfg.web.tls_key, what="web")
@@ -401,8 +402,8 @@ class _LateSink:
             raise LookupError(f"SGIP listener {self.name}: no link group of that name")
         return group
 
-    def report_arrived(self, event: Any) -> None:
-        self._group().report_arrived(event)
+    def report_arrived(self, event: Any) -> Any:
+        return self._group().report_arrived(event)
 
-    def mo_arrived(self, event: Any) -> None:
-        self._group().mo_arrived(event)
+    def mo_arrived(self, event: Any) -> Any:
+        return self._group().mo_arrived(event)

@@ -23,7 +23,7 @@ Carrier ids are text in each protocol's canonical form: CMPP 16 hex digits
 
 from __future__ import annotations
 
-from typing import Protocol, Union
+from typing import Any, Protocol, Union
 
 import attrs
 
@@ -69,13 +69,16 @@ SendOutcome = Union[Submitted, Throttled, Refused, Requeue]
 class LinkObserver(Protocol):
     """What the pipeline implements to hear from the links (reports, MO, link state)."""
 
-    def report(self, report: Report) -> None:
+    def report(self, report: Report) -> Any:
         """A final status report.  When its submit response had not come yet, the
-        report is handed over only after that segment's ``Submitted`` has fired."""
+        report is handed over only after that segment's ``Submitted`` has fired.
+        May return a Deferred that fires once the report is durable: the carrier
+        gets its answer only then (None: answer at once)."""
 
-    def mo(self, mo: MoMessage) -> None:
+    def mo(self, mo: MoMessage) -> Any:
         """A mobile-originated message.  ``id`` is 0 and ``account_id`` None: the
-        pipeline gives it an id and finds the account from the extension in ``dest_addr``."""
+        pipeline gives it an id and finds the account from the extension in ``dest_addr``.
+        May return a Deferred, as ``report`` does."""
 
     def link_state(self, name: str, up: bool) -> None:
         """The group ``name`` went up (a first connection logged in) or down (none left)."""

@@ -6,6 +6,13 @@ final state and queues the client's receipt); the notifier is then woken.
 An MO message finds its account by the extension (子号) that follows the
 link's service number in the number the user texted — longest extension wins —
 and is queued for that account's receivers.
+
+Both return a Deferred that fires once the report or MO is durable, and the
+link answers the carrier only then (durable before acknowledged: a gateway
+killed in between gets it offered again).  A temporary store failure fails
+that Deferred (the link drops the connection unanswered, the carrier sends it
+again); any other failure is logged and fires it (answering a report the store
+can never take is better than having the carrier repeat it forever).
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ from typing import Any, Callable, Mapping
 
 import attrs
 import sqlalchemy as sa
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from smsgw.domain import ids
 from smsgw.domain.model import MoMessage, Report
 from smsgw.store import schema
+from smsgw.store.errors import StoreError
 
 log = Logger(namespace="smsgw.pipeline.carrier_events")
 
@@ -62,7 +71,8 @@ class CarrierEvents:
     def refresh_extensions(self) -> Any:
         self.extensions = yield self.store.read(load_extensions)
 
-    def report(self, report: Report) -> None:
+    def report(self, report: Report) -> Deferred[None]:
+        """Record ``report``; fires when it is durable (see the module docstring)."""
         self.counters["reports"] += 1
         d = self.store.report(report)
 
@@ -75,9 +85,11 @@ class CarrierEvents:
                 self.wake(None)
 
         d.addCallback(done)
-        d.addErrback(lambda f: log.failure("recording report {id} failed", f, id=report.carrier_msg_id))
+        d.addErrback(_unless_temporary, "recording report {id} failed", id=report.carrier_msg_id)
+        return d
 
-    def mo(self, mo: MoMessage) -> None:
+    def mo(self, mo: MoMessage) -> Deferred[None]:
+        """Record ``mo`` and queue it for its account; fires when it is durable (see the module docstring)."""
         self.counters["mo"] += 1
         numbers = tuple(n for n in self.sp_numbers.values() if n)
         account_id = account_for(mo.dest_addr, numbers, self.extensions)
@@ -90,8 +102,19 @@ class CarrierEvents:
         if account_id is not None:
             d.addCallback(lambda _: self.wake(account_id))
             self.mo_routed(stored)
-        d.addErrback(lambda f: log.failure("recording MO from {src} failed", f, src=mo.source_addr))
+        d.addCallback(lambda _: None)
+        d.addErrback(_unless_temporary, "recording MO from {src} failed", src=mo.source_addr)
+        return d
 
     def link_state(self, name: str, up: bool) -> None:
         log.info("link group {name} is {state}", name=name, state="up" if up else "down")
         self.link_up(name, up)
+
+
+def _unless_temporary(failure: Failure, text: str, **fields: Any) -> Failure | None:
+    """Log a failure to record; pass it on when the store only said "not now" (the carrier sends again)."""
+    if failure.check(StoreError) and failure.value.temporary:
+        log.warn(text + " for now: {error}", error=str(failure.value), **fields)
+        return failure
+    log.failure(text, failure, **fields)
+    return None

@@ -102,7 +102,7 @@ class SessionProtocol(Protocol):
             return
         data = session.data_to_send()
         if data:
-            self.transport.write(data)
+            self.write(data)
         if session.closed:
             self.gone = True
             self._cancel_timer()
@@ -121,11 +121,16 @@ class SessionProtocol(Protocol):
         if self.session is not None and self.transport is not None:
             data = self.session.data_to_send()
             if data:
-                self.transport.write(data)
+                self.write(data)
         self.gone = True
         self._cancel_timer()
         if self.transport is not None:
             self.transport.loseConnection()
+
+    def write(self, data: bytes) -> None:
+        """Put bytes the session produced on the wire (a subclass may hold them back)."""
+        if self.transport is not None:
+            self.transport.write(data)
 
     def peer(self) -> str:
         peer = self.transport.getPeer() if self.transport is not None else None

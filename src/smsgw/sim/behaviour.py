@@ -5,6 +5,9 @@ the few protocol-specific settings (the SGIP callback target, gateway codes) are
 plain fields that the other protocols ignore.  Everything random is drawn from
 ``Behaviour.rng``, so a seeded ``random.Random`` makes a run repeatable.
 
+Faults: connection cuts (``drop_*``), spells of silence, throttle storms and
+reports sent before the submit's answer (``faults``).
+
 Outcomes (the final state each accepted MT gets in its status report) are
 weighted choices.  Each names the common Stat word (cmpp.md 5.8, smgp.md 11)
 and, optionally, the carrier's own code for it; without one the defaults below
@@ -19,6 +22,7 @@ from typing import Iterable
 import attrs
 
 from smsgw.protocols.sgip12.status import ReportState, Result
+from smsgw.sim.faults import Spell, any_covers
 
 #: the carriers' wall clock: message ids and report times are in China Standard Time
 CHINA = timezone(timedelta(hours=8), "CST")
@@ -143,6 +147,10 @@ def _outcomes(value: Iterable[Outcome]) -> tuple[Outcome, ...]:
     return tuple(value)
 
 
+def _spells(value: Iterable[Spell]) -> tuple[Spell, ...]:
+    return tuple(value)
+
+
 @attrs.define
 class Behaviour:
     """The configurable behaviour of a simulated gateway (see the module docstring)."""
@@ -165,6 +173,12 @@ class Behaviour:
     #: False: a dropped submit is lost unanswered (the SP must resend it); True: it is
     #: accepted and answered first (the SP may resend it anyway: a duplicate)
     drop_after_answer: bool = False
+    #: spells when the gateway stops answering logged-in SPs (``faults``)
+    silences: tuple[Spell, ...] = attrs.field(default=(), converter=_spells)
+    #: spells when every submit is answered with the throttle code (``faults``)
+    throttle_storms: tuple[Spell, ...] = attrs.field(default=(), converter=_spells)
+    #: share of accepted submits whose status report is sent before the submit's answer (``faults``)
+    report_first: float = attrs.field(default=0.0, validator=_check_probability)
     rng: random.Random = attrs.field(factory=random.Random)
     #: how many submits ``received`` keeps (the oldest are forgotten)
     record_limit: int = 10_000
@@ -219,6 +233,18 @@ class Behaviour:
         if self.drop_every is not None and count % self.drop_every == 0:
             return True
         return self.drop_probability > 0 and self.rng.random() < self.drop_probability
+
+    def silent(self, elapsed: float) -> bool:
+        """Whether the gateway is in a spell of silence ``elapsed`` seconds after it began listening."""
+        return any_covers(self.silences, elapsed)
+
+    def storming(self, elapsed: float) -> bool:
+        """Whether every submit is throttled ``elapsed`` seconds after the gateway began listening."""
+        return any_covers(self.throttle_storms, elapsed)
+
+    def draw_report_first(self) -> bool:
+        """Whether an accepted submit's report goes before its answer (draws only when the share is set)."""
+        return self.report_first > 0 and self.rng.random() < self.report_first
 
     def draw_receipt_delay(self) -> float:
         if self.receipt_jitter <= 0:

@@ -14,7 +14,10 @@ simulated gateway.  It owns, for all protocols:
   connection is lost or a deliver goes unanswered, and leave when the SP answers.
   So a link that drops loses nothing: it gets everything again on its next login;
 * ``inject_mo``, ``drop_connections`` (also every ``Behaviour.drop_interval`` seconds),
-  ``listen``/``service`` and ``close``.
+  ``listen``/``service`` and ``close``;
+* the faults of ``faults``: spells of silence (logged-in connections are muted,
+  submits not taken, nothing sent), throttle storms, and reports sent before
+  the submit's answer (``silence``/``throttle_storm`` start a spell now).
 
 A protocol module (``cmpp``, ``sgip``, ``smgp``) adds how a submit is read and
 answered, how ids are made, and how a queued report or MO becomes a PDU.
@@ -37,6 +40,7 @@ from twisted.logger import Logger
 
 from smsgw.sim.adapter import SessionProtocol
 from smsgw.sim.behaviour import CHINA, Account, Behaviour, Outcome
+from smsgw.sim.faults import Faults, Spell
 from smsgw.sim.records import (
     Delivery, MoJob, ReceivedSubmit, ReportJob, SubmitView, TokenBucket, mo_parts, text_of,
 )
@@ -47,12 +51,15 @@ class Verdict(enum.Enum):
     ACCEPT_THEN_DROP = "accepted, then dropped"
     THROTTLE = "throttled"
     DROP = "dropped"
+    IGNORE = "ignored"
 
 
 class SpConnection(SessionProtocol):
     """An SP's connection to the simulator (the accepting side); protocol modules subclass it."""
 
     factory: CarrierSimulator
+    #: whether a spell of silence mutes this connection once it is logged in (the SP's own connections)
+    MUTABLE: ClassVar[bool] = True
 
     def __init__(self, simulator: CarrierSimulator) -> None:
         super().__init__(simulator.reactor, simulator.log)
@@ -66,6 +73,13 @@ class SpConnection(SessionProtocol):
         self.simulator.connections.add(self)
         self.simulator.counters["connections"] += 1
         super().connectionMade()
+
+    def write(self, data: bytes) -> None:
+        """Nothing reaches a logged-in SP while the gateway is silent (``faults``)."""
+        if self.MUTABLE and self.account is not None and self.simulator.silent:
+            self.simulator.counters["muted_bytes"] += len(data)
+            return
+        super().write(data)
 
     def ended(self, reason: str) -> None:
         self.simulator.connection_ended(self, reason)
@@ -99,7 +113,7 @@ class SpConnection(SessionProtocol):
         raise NotImplementedError
 
 
-class CarrierSimulator(Factory):
+class CarrierSimulator(Faults, Factory):
     """Base of the simulated gateways; see the module docstring."""
 
     noisy = False
@@ -126,6 +140,9 @@ class CarrierSimulator(Factory):
         self._submits = 0
         self._mo_reference = itertools.count(1)
         self._closed = False
+        self._spell_ends: set[Spell] = set()
+        #: when the simulator began listening (spells are measured from here)
+        self.started_at = self.now()
 
     @property
     def closed(self) -> bool:
@@ -141,7 +158,7 @@ class CarrierSimulator(Factory):
         """The carrier's local time (China), from the reactor's clock."""
         return datetime.fromtimestamp(self.now(), CHINA)
 
-    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> IDelayedCall:
         """A timer that ``close`` cancels."""
         call: IDelayedCall
 
@@ -151,6 +168,16 @@ class CarrierSimulator(Factory):
 
         call = self.reactor.callLater(delay, run)
         self._calls.add(call)
+        return call
+
+    def cancel_call(self, call: IDelayedCall) -> None:
+        if call.active():
+            call.cancel()
+        self._calls.discard(call)
+
+    def elapsed(self) -> float:
+        """Seconds since the simulator began listening."""
+        return self.now() - self.started_at
 
     # ------------------------------------------------------------------ accounts and links
 
@@ -158,6 +185,7 @@ class CarrierSimulator(Factory):
         return self.behaviour.account(name)
 
     def logged_in(self, connection: SpConnection, account: str) -> None:
+        connection.flush()  # the login's answer goes out even in a spell of silence
         connection.account = account
         self.counters["logins"] += 1
         self.log.info("{account} logged in from {peer}", account=account, peer=connection.peer())
@@ -205,6 +233,12 @@ class CarrierSimulator(Factory):
         protocol = getattr(connection.session, "protocol", self.protocol_id)  # CMPP: the connection's version
         record = functools.partial(self._record, protocol, account, view)
         verdict = self._judge(account)
+        if verdict is Verdict.IGNORE:
+            # answered for the session's sake only (it stops waiting for our decision); the muted
+            # connection swallows the answer, so the SP sees none
+            connection.answer_submit(sequence, self.THROTTLE_RESULT, None)
+            record("ignored", None, None, ())
+            return
         if verdict is Verdict.DROP:
             record("dropped", None, None, ())
             self.log.info("dropping {peer} on a submit, unanswered", peer=connection.peer())
@@ -219,21 +253,52 @@ class CarrierSimulator(Factory):
             record("refused", self.BAD_DESTINATION, None, ())
             return
         native, text = self.new_message_id(sequence)
-        connection.answer_submit(sequence, 0, native)
         self.counters["accepted"] += 1
         submitted = self.wall()
         outcomes = [self.behaviour.draw_outcome() for _ in view.destinations]
         record("accepted", 0, text, tuple(o.stat for o in outcomes))
+        early = []
         for recipient, outcome in zip(view.destinations, outcomes):
             if self.wants_report(view, outcome):
                 job = ReportJob(native, text, recipient, outcome, submitted, view)
-                self.call_later(self.behaviour.draw_receipt_delay(), self._report_due, account, job)
-        if verdict is Verdict.ACCEPT_THEN_DROP:
+                if self.behaviour.draw_report_first():
+                    early.append(self._report_first(account, job))
+                else:
+                    self.call_later(self.behaviour.draw_receipt_delay(), self._report_due, account, job)
+        answer = functools.partial(self._answer_accepted, connection, sequence, native,
+                                   verdict is Verdict.ACCEPT_THEN_DROP)
+        if early:
+            self._answer_after(early, answer)
+        else:
+            answer()
+
+    def _answer_accepted(self, connection: SpConnection, sequence: Any, native: Any, then_drop: bool) -> None:
+        connection.answer_submit(sequence, 0, native)
+        if then_drop:
             self.log.info("dropping {peer} after answering a submit", peer=connection.peer())
             connection.drop()
+        else:
+            connection.flush()  # the answer may come after the handler, once its early report is answered
+
+    def _report_first(self, account: str, job: ReportJob) -> defer.Deferred[int]:
+        """Send a report at once, ahead of the queue; the Deferred fires when the SP has answered it."""
+        job.done = self.wall()
+        self.counters["reports_due"] += 1
+        self.counters["reports_first"] += 1
+        answered: defer.Deferred[int] = defer.Deferred()
+        self._outbox.setdefault(account, deque()).appendleft(Delivery(account, job, answered))
+        self.pump(account)
+        return answered
 
     def _judge(self, account: str) -> Verdict:
         self.counters["submits"] += 1
+        if self.silent:
+            self.counters["ignored"] += 1
+            return Verdict.IGNORE
+        if self.behaviour.storming(self.elapsed()):
+            self.counters["throttled"] += 1
+            self.counters["storm_throttled"] += 1
+            return Verdict.THROTTLE
         self._submits += 1
         drop = self.behaviour.draw_drop(self._submits)
         if drop and not self.behaviour.drop_after_answer:
@@ -317,9 +382,10 @@ class CarrierSimulator(Factory):
         return sum(map(len, self._outbox.values()))
 
     def pump(self, account: str) -> None:
-        """Send what ``account``'s outbox holds over its connections, as far as their windows allow."""
+        """Send what ``account``'s outbox holds over its connections, as far as their windows allow
+        (nothing in a spell of silence)."""
         queue = self._outbox.get(account)
-        if not queue:
+        if not queue or self.silent:
             return
         for connection in self.links_of(account):
             self.send_over(connection, queue)
@@ -376,9 +442,13 @@ class CarrierSimulator(Factory):
     # ------------------------------------------------------------------ control
 
     def startFactory(self) -> None:
-        """Listening has begun: start the scheduled drops, if any."""
-        if self.behaviour.drop_interval is not None and not self._closed:
+        """Listening has begun: spells count from now; start the scheduled drops, if any."""
+        self.started_at = self.now()
+        if self._closed:
+            return
+        if self.behaviour.drop_interval is not None:
             self.call_later(self.behaviour.drop_interval, self._drop_on_schedule)
+        self._arm_spell_ends()
 
     def _drop_on_schedule(self) -> None:
         dropped = self.drop_connections()

@@ -20,6 +20,7 @@ from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
 from smsgw.sim.behaviour import Behaviour, CallbackTarget, parse_account, parse_outcomes
 from smsgw.sim.cmpp import CmppSimulator
 from smsgw.sim.core import CarrierSimulator
+from smsgw.sim.faults import Spell, parse_spell
 from smsgw.sim.sgip import SgipSimulator
 from smsgw.sim.smgp import SmgpSimulator
 
@@ -51,6 +52,13 @@ def _name_password(text: str) -> tuple[str, str]:
     return name, password
 
 
+def _spell(text: str) -> Spell:
+    try:
+        return parse_spell(text)
+    except ValueError as x:
+        raise argparse.ArgumentTypeError(str(x)) from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="smsgw sim", description="Run a simulated carrier gateway.")
     p.add_argument("protocol", choices=PROTOCOLS)
@@ -69,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--drop-interval", type=float, metavar="S", help="drop every connection every S seconds")
     p.add_argument("--drop-after-answer", action="store_true",
                    help="answer (accept) the submit before dropping instead of losing it")
+    p.add_argument("--silence", type=_spell, action="append", default=[], metavar="START[:LENGTH]",
+                   help="stop answering logged-in SPs from START s for LENGTH s (default: for good); repeatable")
+    p.add_argument("--throttle-storm", type=_spell, action="append", default=[], metavar="START[:LENGTH]",
+                   help="answer every submit with the throttle code from START s for LENGTH s; repeatable")
+    p.add_argument("--report-first", type=float, default=0.0, metavar="P",
+                   help="send the report of an accepted submit before its answer with probability P")
     p.add_argument("--seed", type=int, help="seed of the random generator (outcomes, drops, jitter)")
     p.add_argument("--window", type=int, default=16, help="our delivers/reports in flight per connection")
     p.add_argument("--response-timeout", type=float, default=60.0, metavar="S")
@@ -96,7 +110,8 @@ def behaviour_from(args: argparse.Namespace) -> Behaviour:
         accounts=accounts, tps=args.tps, receipt_delay=args.receipt_delay, receipt_jitter=args.receipt_jitter,
         outcomes=parse_outcomes(args.outcomes, args.protocol), drop_every=args.drop_every,
         drop_probability=args.drop_probability, drop_interval=args.drop_interval,
-        drop_after_answer=args.drop_after_answer,
+        drop_after_answer=args.drop_after_answer, silences=args.silence, throttle_storms=args.throttle_storm,
+        report_first=args.report_first,
         rng=random.Random(args.seed), window=args.window, response_timeout=args.response_timeout,
         active_test_interval=args.active_test_interval, idle_timeout=args.idle_timeout,
         gateway_code=args.gateway_code, node_id=args.node_id, callback=callback,

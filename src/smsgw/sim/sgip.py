@@ -73,6 +73,8 @@ class SgipCallbackConnection(SpConnection):
     """The SMG's connection to the SP's listener (Bind type 2): Deliver and Report go here."""
 
     simulator: SgipSimulator
+    #: our own connection: a spell of silence only stops what is sent over it (``pump``)
+    MUTABLE = False
 
     def __init__(self, simulator: SgipSimulator, link: CallbackLink) -> None:
         super().__init__(simulator)
@@ -255,7 +257,7 @@ class SgipSimulator(CarrierSimulator):
 
     def pump(self, account: str) -> None:
         super().pump(account)
-        if self.queued(account):
+        if self.queued(account) and not self.silent:
             self.link(account).ensure()
 
     def render(self, session: SgipCallbackSession, delivery: Delivery) -> Any:

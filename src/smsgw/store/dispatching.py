@@ -179,6 +179,8 @@ class Submitted:
     at: int
     link: str | None = None
     coalesce: ClassVar[bool] = True
+    #: a result of the carrier link: kept until the database takes it (``writer``)
+    retry_until_stored: ClassVar[bool] = True
 
     def run(self, tx: Tx) -> bool:
         (result,) = self.run_many(tx, [self])
@@ -285,6 +287,8 @@ class SubmitFailed:
     reason: str
     err: str | None = None
     retry_at: int | None = None
+    #: a result of the carrier link: kept until the database takes it (``writer``)
+    retry_until_stored: ClassVar[bool] = True
 
     def run(self, tx: Tx) -> MessageState:
         parts = segments_of(tx, [self.message_id], lock=True).get(self.message_id, [])
@@ -326,6 +330,8 @@ class Requeue:
     keys: tuple[tuple[int, int], ...]
     at: int
     reason: str = "link lost"
+    #: a result of the carrier link: kept until the database takes it (``writer``)
+    retry_until_stored: ClassVar[bool] = True
 
     def run(self, tx: Tx) -> int:
         return requeue_sending(tx, self.at, self.reason, self.keys)

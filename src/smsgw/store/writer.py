@@ -23,8 +23,12 @@ fails; the rest of the batch commits.
 When the database refuses writes (SQLite locked by another process,
 PostgreSQL restarting or unreachable) the whole transaction is rolled back
 and the batch retried with backoff for up to ``retry_for`` seconds; then every
-operation of the batch fails with ``StoreUnavailable``.  A batch is committed
-entirely or not at all — never half-written.  (One case stays uncertain, as
+operation of the batch fails with ``StoreUnavailable`` — except those that
+record what has already happened on a carrier link (``retry_until_stored``: a
+submit's result, a refusal, a re-queue): nothing would ever write those again,
+and a segment whose result is lost stays ``sending`` until a restart, so they
+go back to the front of the queue and wait for the database.  A batch is
+committed entirely or not at all — never half-written.  (One case stays uncertain, as
 with any database client: the connection dying during COMMIT itself.  A retried
 accept then finds its own message and fails with ``DuplicateMessage``.)
 
@@ -219,13 +223,31 @@ class Writer:
                 batch = list(taken)
                 ops = [op for op, _ in batch]
                 outcomes = self._execute(ops)
-                answers = [(done, result, error) for (_, done), (result, error) in zip(batch, outcomes)]
+                answers: list[tuple[Completion, Any, BaseException | None]] = []
+                again: list[tuple[Operation, Completion]] = []
+                for (op, done), (result, error) in zip(batch, outcomes):
+                    if isinstance(error, StoreUnavailable) and getattr(op, "retry_until_stored", False):
+                        again.append((op, done))
+                    else:
+                        answers.append((done, result, error))
+                if again:
+                    answers += self._requeue(again)
                 try:
                     self._notify(functools.partial(_answer, answers))
                 except Exception:  # the reactor is gone: nobody is waiting any more
                     log.exception("could not hand %d answers back", len(answers))
         finally:
             self._close_connection()
+
+    def _requeue(self, waiting: list[tuple[Operation, Completion]]) -> list[tuple[Completion, Any, BaseException]]:
+        """Put operations that must not be lost back in front of the queue; once stopping, the answers
+        that fail them instead."""
+        with self._cond:
+            if not self._stopping:
+                self._queue.extendleft(reversed(waiting))
+                return []
+        failure = StoreClosed("the store writer stopped while the database refused writes")
+        return [(done, None, failure) for _, done in waiting]
 
     def _execute(self, ops: Sequence[Operation]) -> list[tuple[Any, BaseException | None]]:
         deadline = self._monotonic() + self._retry_for

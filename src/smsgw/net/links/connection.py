@@ -7,6 +7,13 @@ writes ``data_to_send()``, re-arms one timer at the session's
 comes from the clock passed in (``IReactorTime``), so tests may use
 ``task.Clock``.
 
+Durable before acknowledged, for what the carrier pushes too: the sessions
+answer a report or an MO as they read it, so when a chunk of data brings one
+(``_handle_received``) the answers it produced are held back until the
+Deferreds the owner returned for its reports and MO have fired — the store
+has committed them.  If one fails (the store refused for now) the connection
+is dropped with those answers unsent, and the carrier offers them again.
+
 ``CarrierConnection`` is the SP's outgoing connection (one per
 ``ClientService`` of a ``LinkGroup``): it logs in on ``connectionMade``,
 remembers which of its submits are awaiting an answer (key -> the group's
@@ -20,6 +27,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Mapping, Protocol as TypingProtocol
 
+from twisted.internet.defer import Deferred, FirstError, gatherResults
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
@@ -49,9 +57,48 @@ class SessionProtocol(Protocol):
     clock: IReactorTime
     _timer: IDelayedCall | None = None
     _gone = False
+    #: while the events of a chunk of data are handled: the Deferreds of what it brought (``_keep``)
+    _stored: list[Deferred[Any]] | None = None
 
     def _sans(self) -> Sans | None:
         raise NotImplementedError
+
+    def _handle_received(self, events: list[Any], handle: Callable[[list[Any]], None],
+                         brings: tuple[type, ...]) -> None:
+        """``handle`` the events of a chunk of data; when one of them is of a kind in ``brings`` (reports,
+        MO), the session's answers to the chunk are written only once what it brought is stored."""
+        sans = self._sans()
+        if sans is None or not any(isinstance(event, brings) for event in events):
+            handle(events)
+            return
+        answers = sans.data_to_send()
+        self._stored = []
+        try:
+            handle(events)
+        finally:
+            stored, self._stored = self._stored, None
+        if not stored:
+            self._write(answers)
+            return
+        done = gatherResults(stored, consumeErrors=True)
+        done.addCallbacks(lambda _: self._write(answers), self._not_stored)
+
+    def _keep(self, result: Any) -> None:
+        """Note what the owner returned for a report or MO (a Deferred: answer once it fires)."""
+        if self._stored is not None and isinstance(result, Deferred):
+            self._stored.append(result)
+
+    def _write(self, data: bytes) -> None:
+        sans = self._sans()
+        if data and not self._gone and self.transport is not None and sans is not None and not sans.closed:
+            self.transport.write(data)
+
+    def _not_stored(self, failure: Failure) -> None:
+        error = failure.value.subFailure.value if isinstance(failure.value, FirstError) else failure.value
+        log.warn("{peer}: what the carrier sent could not be stored ({error}); dropping the connection "
+                 "unanswered so that it is sent again", peer=self._peer(), error=str(error))
+        if not self._gone and self.transport is not None:
+            self.transport.abortConnection()  # type: ignore[attr-defined]  # ITCPTransport
 
     def _on_tick(self, now: float) -> None:
         raise NotImplementedError
@@ -120,9 +167,10 @@ class ConnectionOwner(TypingProtocol):
 
     def gave_up(self, connection: CarrierConnection, send: Any) -> None: ...
 
-    def report_arrived(self, event: ReportIn) -> None: ...
+    def report_arrived(self, event: ReportIn) -> Deferred[Any] | None:
+        """A report (the carrier's answer waits for the Deferred returned, see the module docstring)."""
 
-    def mo_arrived(self, event: MoIn) -> None: ...
+    def mo_arrived(self, event: MoIn) -> Deferred[Any] | None: ...
 
     def connection_lost(self, connection: CarrierConnection, unanswered: list[Any], reason: str) -> None: ...
 
@@ -154,7 +202,7 @@ class CarrierConnection(SessionProtocol):
     def dataReceived(self, data: bytes) -> None:
         if self.driver is None or self._gone:
             return
-        self._handle(self.driver.receive(data, self.clock.seconds()))
+        self._handle_received(self.driver.receive(data, self.clock.seconds()), self._handle, (ReportIn, MoIn))
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._gone = True
@@ -231,10 +279,10 @@ class CarrierConnection(SessionProtocol):
             self.owner.gave_up(self, send)
 
     def _report(self, event: ReportIn) -> None:
-        self.owner.report_arrived(event)
+        self._keep(self.owner.report_arrived(event))
 
     def _mo(self, event: MoIn) -> None:
-        self.owner.mo_arrived(event)
+        self._keep(self.owner.mo_arrived(event))
 
     def _closed(self, event: Closed) -> None:
         self.end = event

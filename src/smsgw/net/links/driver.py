@@ -56,7 +56,8 @@ class GaveUp:
 
 @attrs.frozen
 class ReportIn:
-    """A status report, already answered; ``stat``/``err`` are the carrier's words, unmapped."""
+    """A status report, answered by the session (the answer goes out once the report is stored,
+    see ``connection``); ``stat``/``err`` are the carrier's words, unmapped."""
 
     carrier_msg_id: str
     stat: str
@@ -68,7 +69,7 @@ class ReportIn:
 
 @attrs.frozen(hash=False)
 class MoIn:
-    """A mobile-originated message, already answered."""
+    """A mobile-originated message, answered by the session (sent once stored, as for ``ReportIn``)."""
 
     source: str
     destination: str

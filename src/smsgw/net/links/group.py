@@ -244,13 +244,14 @@ class LinkGroup(Service):
 
     # what the carrier pushes (from the connections and the SGIP listener)
 
-    def report_arrived(self, event: ReportIn) -> None:
-        """A status report (already answered): up now, or after the submit response it may have overtaken."""
-        self.inbound.report(event, waits_for_id=event.carrier_msg_id in self._pending_ids,
-                            barrier=self._serial if self._open_from() is not None else None)
+    def report_arrived(self, event: ReportIn) -> Deferred[Any] | None:
+        """A status report: up now, or after the submit response it may have overtaken.  The
+        connection answers it when the Deferred returned fires (None: at once), see ``inbound``."""
+        return self.inbound.report(event, waits_for_id=event.carrier_msg_id in self._pending_ids,
+                                   barrier=self._serial if self._open_from() is not None else None)
 
-    def mo_arrived(self, event: MoIn) -> None:
-        self.inbound.mo(event)
+    def mo_arrived(self, event: MoIn) -> Deferred[Any] | None:
+        return self.inbound.mo(event)
 
     # clocks
 
@@ -341,6 +342,10 @@ class LinkGroup(Service):
         if send.done:
             return
         send.done = True
+        if isinstance(outcome, Requeue) and send.pending_id is not None and self.inbound.early.holds(send.pending_id):
+            # the carrier reported on this submit (SGIP: its triple) before its answer was lost: it was
+            # taken, and sending it again would be a second SMS whose report never matches the first
+            outcome = Submitted(send.pending_id, self.link_name)
         self._in_flight.pop(send.serial, None)
         self._unnamed.pop(send.serial, None)
         if send.pending_id is not None:

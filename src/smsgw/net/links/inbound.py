@@ -5,15 +5,18 @@ no further), MO messages become ``MoMessage`` (handset number without "86",
 the carrier's coding as the SMPP data_coding our clients get), and reports
 that may have overtaken their submit response wait in ``EarlyReports`` until
 the group says the response has come (``settle``), or ``early_report_ttl``
-has passed.  Observer calls are guarded: a failure in the pipeline is logged
-and never breaks the connection that brought the report (the carrier has
-already had its answer).
+has passed.  ``report`` and ``mo`` return what the observer returns for them
+(for a held report, a Deferred of its own that follows the observer's once
+the report goes up): the connection answers the carrier when it fires.
+Observer calls are guarded: an exception in the pipeline is logged and never
+breaks the connection that brought the report.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
@@ -39,20 +42,22 @@ class Inbound:
         self.log = log
         self.early = EarlyReports(config.early_report_ttl, config.early_report_limit)
         self._timer: IDelayedCall | None = None
+        #: id() of each report held in ``early`` → the Deferred ``report`` returned for it
+        self._held: dict[int, Deferred[Any]] = {}
 
-    def report(self, event: ReportIn, *, waits_for_id: bool, barrier: int | None) -> None:
-        """A report from the carrier: up now, or held for its id (``waits_for_id``) or its ``barrier``."""
+    def report(self, event: ReportIn, *, waits_for_id: bool, barrier: int | None) -> Deferred[Any] | None:
+        """A report from the carrier: up now, or held for its id (``waits_for_id``) or its ``barrier``.
+        Returns what says when it is stored (see the module docstring)."""
         report = self.to_report(event)
         if report is None:
-            return
+            return None
         now = self.clock.seconds()
-        if waits_for_id:
-            out = self.early.hold(report, now, barrier=None)
-        elif barrier is not None:
-            out = self.early.hold(report, now, barrier=barrier)
-        else:
-            out = [report]
-        self._deliver(out)
+        if waits_for_id or barrier is not None:
+            stored: Deferred[Any] = Deferred()
+            self._held[id(report)] = stored
+            self._deliver(self.early.hold(report, now, barrier=None if waits_for_id else barrier))
+            return stored
+        return self._deliver([report])
 
     def settle(self, carrier_ids: list[str], open_from: int | None) -> None:
         """A submit got its outcome: release the reports of ``carrier_ids``, then those whose older submits
@@ -64,7 +69,7 @@ class Inbound:
             released += self.early.release_settled(open_from)
         self._deliver(released)
 
-    def mo(self, event: MoIn) -> None:
+    def mo(self, event: MoIn) -> Deferred[Any] | None:
         mo = MoMessage(
             id=0, carrier=self.config.carrier, source_addr=national_number(event.source),
             dest_addr=event.destination, content=event.content, received_at=self.wall_ms(),
@@ -72,9 +77,10 @@ class Inbound:
             account_id=None, link=self.config.name, carrier_msg_id=event.carrier_msg_id,
         )
         try:
-            self.observer.mo(mo)
+            return _deferred(self.observer.mo(mo))
         except Exception:
             self.log.failure("{link}: the observer failed on an MO message", link=self.config.name)
+            return None
 
     def link_state(self, up: bool) -> None:
         try:
@@ -99,14 +105,24 @@ class Inbound:
                       stat=event.stat, received_at=self.wall_ms(), err=event.err or None,
                       submit_at=report_time(event.submit_time), done_at=report_time(event.done_time))
 
-    def _deliver(self, reports: list[Report]) -> None:
+    def _deliver(self, reports: list[Report]) -> Deferred[Any] | None:
+        """Hand ``reports`` to the observer; what it returned for the last one (``report``'s answer)."""
+        stored = None
         for report in reports:
             try:
-                self.observer.report(report)
+                stored = _deferred(self.observer.report(report))
             except Exception:
                 self.log.failure("{link}: the observer failed on report {id}", link=self.config.name,
                                  id=report.carrier_msg_id)
+                stored = None
+            held = self._held.pop(id(report), None)
+            if held is not None:
+                if stored is None:
+                    held.callback(None)
+                else:
+                    stored.chainDeferred(held)
         self._arm()
+        return stored
 
     def _arm(self) -> None:
         deadline = self.early.next_deadline()
@@ -121,3 +137,8 @@ class Inbound:
     def _expired(self) -> None:
         self._timer = None
         self._deliver(self.early.expire(self.clock.seconds()))
+
+
+def _deferred(result: Any) -> Deferred[Any] | None:
+    """The observer's answer if it is a Deferred (anything else means "stored already")."""
+    return result if isinstance(result, Deferred) else None

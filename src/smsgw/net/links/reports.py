@@ -155,6 +155,10 @@ class EarlyReports:
             out.append(self._pop(token))
         return out
 
+    def holds(self, carrier_msg_id: str) -> bool:
+        """A report of this id is waiting."""
+        return carrier_msg_id in self._by_id
+
     def release_id(self, carrier_msg_id: str) -> list[Report]:
         """The id was just given to a segment: its reports may go."""
         return [self._pop(t) for t in list(self._by_id.get(carrier_msg_id, ()))]

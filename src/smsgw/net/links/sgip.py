@@ -10,9 +10,10 @@ traffic, and the group opens a connection again when it has something to send
 
 On the SMG's connection (Bind type 2) the carrier pushes MO (Deliver) and
 status reports (Report): ``SgipListenerFactory`` accepts it with the
-credentials of ``SgipListenerConfig``, answers everything (the session does)
-and hands reports and MO to the link group, whose early-report buffer holds a
-Report that overtook its Submit_Resp.
+credentials of ``SgipListenerConfig``, answers everything (the session does;
+the answers to reports and MO go out once the group's Deferreds say they are
+stored, see ``connection``) and hands reports and MO to the link group, whose
+early-report buffer holds a Report that overtook its Submit_Resp.
 """
 
 from __future__ import annotations
@@ -126,9 +127,9 @@ class InboundSink(TypingProtocol):
 
     name: str
 
-    def report_arrived(self, event: ReportIn) -> None: ...
+    def report_arrived(self, event: ReportIn) -> Any: ...
 
-    def mo_arrived(self, event: MoIn) -> None: ...
+    def mo_arrived(self, event: MoIn) -> Any: ...
 
 
 class SgipListenerProtocol(SessionProtocol):
@@ -154,7 +155,8 @@ class SgipListenerProtocol(SessionProtocol):
     def dataReceived(self, data: bytes) -> None:
         if self.session is None or self._gone:
             return
-        self._handle(self.session.receive_data(data, self.clock.seconds()))
+        self._handle_received(self.session.receive_data(data, self.clock.seconds()), self._handle,
+                              (ReportReceived, DeliverReceived))
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._gone = True
@@ -182,9 +184,9 @@ class SgipListenerProtocol(SessionProtocol):
                              name=f.config.name, peer=self._peer(), login=event.login_name)
                     self.session.refuse_bind(event.sequence, Result.ILLEGAL_LOGIN)
             elif isinstance(event, ReportReceived):
-                f.sink.report_arrived(report_in(event))
+                self._keep(f.sink.report_arrived(report_in(event)))
             elif isinstance(event, DeliverReceived):
-                f.sink.mo_arrived(mo_in(event))
+                self._keep(f.sink.mo_arrived(mo_in(event)))
             elif isinstance(event, UserReported):
                 log.info("SGIP listener {name}: user {user} condition {condition} (UserRpt)", name=f.config.name,
                          user=event.user_number, condition=event.user_condition)

@@ -52,9 +52,9 @@ class SlotOwner(TypingProtocol):
 
     def slot_connection_lost(self, slot: Slot, conn: CarrierConnection, unanswered: list[Any], reason: str) -> None: ...
 
-    def report_arrived(self, event: ReportIn) -> None: ...
+    def report_arrived(self, event: ReportIn) -> Deferred[Any] | None: ...
 
-    def mo_arrived(self, event: MoIn) -> None: ...
+    def mo_arrived(self, event: MoIn) -> Deferred[Any] | None: ...
 
 
 class SlotFactory(Factory):
@@ -113,11 +113,11 @@ class Slot:
     def gave_up(self, connection: CarrierConnection, send: Any) -> None:
         self.group.slot_gave_up(send)
 
-    def report_arrived(self, event: ReportIn) -> None:
-        self.group.report_arrived(event)
+    def report_arrived(self, event: ReportIn) -> Deferred[Any] | None:
+        return self.group.report_arrived(event)
 
-    def mo_arrived(self, event: MoIn) -> None:
-        self.group.mo_arrived(event)
+    def mo_arrived(self, event: MoIn) -> Deferred[Any] | None:
+        return self.group.mo_arrived(event)
 
     def connection_lost(self, connection: CarrierConnection, unanswered: list[Any], reason: str) -> None:
         if self.conn is connection:
