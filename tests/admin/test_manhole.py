@@ -338,3 +338,26 @@ async def test_the_same_manhole_over_ssh(tmp_path: Path) -> None:
         await admin.close()
     finally:
         await gw.stopService()
+
+
+@pytest_twisted.ensureDeferred
+async def test_lockouts_are_listed_and_lifted(tmp_path: Path) -> None:
+    gw = await start_gateway(tmp_path)
+    try:
+        admin = await logged_in(gw)
+        assert "no login or address is locked out" in await admin.run("lockouts()", "locked out")
+        for _ in range(gw.intake.lockout.rules.limit):  # wrong passwords over SMPP lock the login out
+            refused = await Client(gw.listening.smpp).bind("demo", "wrong")
+            assert refused != CommandStatus.ESME_ROK
+        assert await Client(gw.listening.smpp).bind("demo", "demo") != CommandStatus.ESME_ROK
+        out = await admin.run("lockouts()", "s left")
+        assert re.search(r"^login demo\s+\d+ s left", out, re.M), out
+        assert "login demo unlocked" in await admin.run("unlock('demo')", "unlocked")
+        assert await audit(gw, "lockout.unlock", "id:demo")
+        if gw.intake.lockout.locked("ip:127.0.0.1", gw.reactor.seconds()):
+            await admin.run("unlock('ip:127.0.0.1')", "unlocked")
+        assert await Client(gw.listening.smpp).bind("demo", "demo") == CommandStatus.ESME_ROK
+        assert "was not locked out" in await admin.run("unlock('nobody')", "locked out")
+        await admin.close()
+    finally:
+        await gw.stopService()

@@ -73,6 +73,8 @@ class AdminContext:
     #: they apply at once; None: straight to the store (the policies see them at their next poll)
     policies: Any = None
     notice_template: str = DEFAULT_TEMPLATE
+    #: the lockout shared by SMPP binds and web sign-in (``policy.lockout.Lockout``); None: not shown
+    lockout: Any = None
 
 
 def _deferred(fn: Callable[..., Awaitable[T]]) -> Callable[..., Deferred[T]]:
@@ -114,6 +116,11 @@ def _message_id(ref: int | str) -> int:
         raise AdminError(f"not a message id: {ref!r} (the hex text form, or an integer)") from None
 
 
+def _lock_name(key: str) -> str:
+    kind, _, name = key.partition(":")
+    return f"address {name}" if kind == "ip" else f"login {name}"
+
+
 class Helpers:
     """One administrator's helpers; ``actor`` is what the audit log records."""
 
@@ -129,6 +136,7 @@ class Helpers:
         ("per-account rules", ("account_policy", "set_account_policy", "clear_account_policy")),
         ("carrier links", ("links", "suspend_link", "resume_link")),
         ("messages", ("message", "messages_to")),
+        ("sign-in lockouts", ("lockouts", "unlock")),
         ("watching", ("counters", "audit_log", "help")),
     )
 
@@ -510,6 +518,32 @@ class Helpers:
                                                    (("reason", reason),)))
         group.suspend()
         return Text(f"link {name} suspended")
+
+    # ---------------------------------------------------------------- sign-in lockouts
+
+    def lockouts(self) -> Text:
+        """Logins and addresses locked out after repeated failed binds or web sign-ins, and for how long."""
+        lockout = self._lockout()
+        now = self.ctx.clock.seconds()
+        locked = sorted(lockout.locked_keys(now).items())
+        if not locked:
+            return Text("no login or address is locked out")
+        return Text("\n".join(f"{_lock_name(key):<32} {int(until - now)} s left" for key, until in locked))
+
+    @_deferred
+    async def unlock(self, who: str) -> Text:
+        """Lift a lockout before its time: a login, or an address given as ``ip:1.2.3.4``."""
+        lockout = self._lockout()
+        key = who if who.startswith(("ip:", "id:")) else f"id:{who}"
+        await self.ctx.store.run(admin_ops.Audited("lockout.unlock", key, self._now(), self.actor))
+        if not lockout.unlock(key):
+            return Text(f"{_lock_name(key)} was not locked out")
+        return Text(f"{_lock_name(key)} unlocked")
+
+    def _lockout(self) -> Any:
+        if self.ctx.lockout is None:
+            raise AdminError("this gateway has no sign-in lockout to show")
+        return self.ctx.lockout
 
     @_deferred
     async def resume_link(self, name: str) -> Text:

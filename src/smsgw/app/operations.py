@@ -115,6 +115,7 @@ async def start_operations(gateway: Any) -> Operations:
         accounts_changed=gateway.carrier_events.refresh_extensions,
         policies=getattr(gateway, "policies", None),
         notice_template=cfg.manhole.notice_template or DEFAULT_TEMPLATE,
+        lockout=gateway.intake.lockout if gateway.intake is not None else None,
     )
     ops = Operations(metrics, context)
     if cfg.metrics.enabled:
