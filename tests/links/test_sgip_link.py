@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import pytest_twisted
 from twisted.internet import reactor
+from twisted.internet.task import Clock
 
 from smsgw.domain.model import MessageState
 from smsgw.net.links.config import SgipListenerConfig
-from smsgw.net.links.events import Refused, Submitted, Throttled
+from smsgw.net.links.events import Refused, Requeue, Submitted, Throttled
+from smsgw.net.links.group import LinkGroup
 from smsgw.net.links.sgip import SgipListenerFactory
 from smsgw.protocols.sgip12.status import Result
 from smsgw.session.carrier_events import LinkLost, LoggedIn, LoginRefused, RequestAnswered
+from smsgw.sim.behaviour import Account, Behaviour
+from smsgw.sim.sgip import SgipSimulator
 from tests.links.carriers import SgipCallback, SgipCarrier, listen, sleep, wait_for
-from tests.links.fixtures import segment
+from tests.links.fixtures import WALL_S, Observer, config, segment
 from tests.links.rig import Rig
 
 LISTENER = SgipListenerConfig(name="sgip-in", port=0, login="smguser", secret="smgpass")
@@ -163,3 +167,42 @@ async def test_listener_refuses_the_wrong_credentials() -> None:
         assert any(isinstance(e, LinkLost) for e in smg.events)
     finally:
         await r.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_silent_smg_is_left_for_a_fresh_connection() -> None:
+    """SGIP has no keep-alive: a submit given up with nothing heard since it was sent drops the
+    connection (the segment is requeued as ever) and the next send opens a new one."""
+    clock = Clock()  # the link's timers and the simulator's (its spell of silence) on simulated time
+    sim = SgipSimulator(clock, Behaviour(accounts=[Account("spuser", "sppass", "10655912")]))
+    port = await listen(sim)
+    observer = Observer()
+    # never idle within the test: without the fix the dead connection would be kept for good
+    cfg = config("sgip12", port=port.getHost().port, response_timeout=1.0, max_sends=2, idle_timeout=3600.0,
+                 reconnect_min=0.5)
+    group = LinkGroup(cfg, observer, reactor=reactor, clock=clock, wallclock=lambda: WALL_S,
+                      extensions=lambda account_id: "01", random=lambda: 0.0)
+    group.startService()
+    try:
+        assert isinstance(await group.send(segment(1)), Submitted)
+        sim.silence(10.0)  # from now: logins still answered, nothing else
+        unanswered = group.send(segment(2))
+        await wait_for(lambda: sim.counters["ignored"] == 1, what="the submit to reach the silent SMG")
+        clock.advance(1.0)  # the response timeout: sent again (the same triple)
+        await sleep(0.05)
+        clock.advance(1.0)  # no answer to the second send either: given up
+        outcome = await unanswered
+        assert isinstance(outcome, Requeue) and "no answer after 2 send(s)" in outcome.reason
+        await wait_for(lambda: group.state.connections == 0 and not sim.connections,
+                       what="the silent connection to be dropped")
+        assert observer.states == [(group.name, True), (group.name, False)]
+        assert "silent" in (group.state.last_error or "")
+        clock.advance(8.0)  # the spell is over (and the reconnect backoff long past)
+        assert isinstance(await group.send(segment(3)), Submitted)
+        assert sim.counters["logins"] == 2 and observer.states[-1] == (group.name, True)
+    finally:
+        stopping = group.stop()
+        clock.advance(cfg.stop_timeout)
+        await wait_for(lambda: stopping.called, timeout=15, what="the group to stop")
+        sim.close()
+        await port.stopListening()

@@ -159,14 +159,44 @@ def test_unanswered_submit_is_resent_same_bytes_then_given_up() -> None:
     c = bound_client()
     seq = c.submit(SUBMIT_FIELDS, 1.0)
     sent = c.data_to_send()
+    other = c.submit({**SUBMIT_FIELDS, "message_content": b"2"}, 1.0)
+    c.data_to_send()
     assert c.next_deadline() == 11.0
+    answer(c, other, 0, 2.0)  # the SMG is alive: it answers the other one
     assert c.tick(10.9) == [] and c.data_to_send() == b""
     assert c.tick(11.0) == [] and c.data_to_send() == sent  # second send: same triple
     assert c.next_deadline() == 21.0
     assert c.tick(21.0) == [] and c.data_to_send() == sent  # third and last send
     assert c.tick(31.0) == [SubmitTimedOut(seq, SUBMIT_FIELDS)]
-    assert c.in_flight == 0 and c.state is State.ACTIVE
+    assert c.in_flight == 0 and c.state is State.ACTIVE  # given up, but heard from since: the link stays
     assert c.next_deadline() == 51.0  # idle counts from the last resend
+
+
+def test_submit_given_up_with_nothing_heard_since_ends_the_session() -> None:
+    # SGIP has no Active_Test: a silent SMG or a half-open connection shows only as unanswered submits
+    c = bound_client()
+    first = c.submit(SUBMIT_FIELDS, 1.0)
+    later = c.submit({**SUBMIT_FIELDS, "message_content": b"2"}, 25.0)  # still within its own sends
+    for t in (11.0, 21.0):
+        c.data_to_send()
+        assert c.tick(t) == []
+    c.data_to_send()
+    events = c.tick(31.0)
+    assert events[0] == SubmitTimedOut(first, SUBMIT_FIELDS)
+    [lost] = events[1:]
+    assert isinstance(lost, LinkLost) and not lost.clean and "silent" in lost.reason
+    assert lost.unanswered == (("submit", later, {**SUBMIT_FIELDS, "message_content": b"2"}),)  # handed back
+    assert c.state is State.CLOSED and c.data_to_send() == b""  # no Unbind into the void
+
+
+def test_a_byte_heard_after_the_submit_keeps_the_session() -> None:
+    c = bound_client()
+    seq = c.submit(SUBMIT_FIELDS, 1.0)
+    c.data_to_send()
+    before = c.submit({**SUBMIT_FIELDS, "message_content": b"2"}, 1.0)
+    answer(c, before, Result.NODE_BUSY, 1.0)  # at the same instant, but after the send: heard since
+    assert [e for t in (11.0, 21.0, 31.0) for e in c.tick(t)] == [SubmitTimedOut(seq, SUBMIT_FIELDS)]
+    assert c.state is State.ACTIVE
 
 
 def test_node_busy_is_a_throttle_without_message_id() -> None:

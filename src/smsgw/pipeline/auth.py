@@ -1,16 +1,18 @@
 """Binds through a ``twisted.cred`` portal: credentials checked against the store's accounts.
 
-The checker verifies the argon2 hash (on a reader thread, through the store),
-the account's and enterprise's status and the allowed client addresses; the
-realm hands out the ``Account`` as the avatar.  A refusal is an
-``UnauthorizedLogin`` subclass that keeps the store's reason, so the SMPP
-listener can answer with the right status (ESME_RINVSYSID, ESME_RINVPASWD,
-ESME_RBINDFAIL).
+The checker verifies the argon2 hash (on a reader thread, through the store's
+bounded password checks), the account's and enterprise's status and the
+allowed client addresses; the realm hands out the ``Account`` as the avatar.
+A refusal is an ``UnauthorizedLogin`` subclass that keeps the store's reason,
+so the SMPP listener can answer with the right status (ESME_RINVSYSID,
+ESME_RINVPASWD, ESME_RBINDFAIL).  A bind the store's checks are too busy for
+fails with ``PasswordChecksBusy`` or ``PasswordCheckDropped`` (``smsgw.pipeline.password_checks``),
+passed through unchanged.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import attrs
 from twisted.cred.checkers import ICredentialsChecker
@@ -27,14 +29,20 @@ class IAccount(Interface):
     """The avatar of a bound client: its ``smsgw.domain.model.Account``."""
 
 
+def _still_wanted() -> bool:
+    return True
+
+
 @implementer(IUsernamePassword)
 @attrs.frozen
 class BindCredentials:
-    """system_id and password of a bind, with the address it came from (allowed IPs)."""
+    """system_id and password of a bind, with the address it came from (allowed IPs); ``wanted``
+    says, when the password check's turn comes, whether the bind is still worth checking."""
 
     username: str
     password: str
     peer_host: str
+    wanted: Callable[[], bool] = attrs.field(default=_still_wanted, eq=False, repr=False)
 
     def checkPassword(self, password: str) -> bool:  # noqa: N802 - twisted.cred's name
         return self.password == password
@@ -57,7 +65,7 @@ class StoreChecker:
 
     def requestAvatarId(self, credentials: BindCredentials) -> Deferred[Any]:  # noqa: N802
         d = self.store.authenticate(credentials.username, credentials.password,
-                                    getattr(credentials, "peer_host", None))
+                                    getattr(credentials, "peer_host", None), getattr(credentials, "wanted", None))
 
         def checked(result: Any) -> int:
             if not result.ok:

@@ -25,6 +25,7 @@ from smsgw.domain.coding import Coding, from_msg_fmt, to_msg_fmt
 from smsgw.domain.model import FINAL_STATES, Account, AccountStatus, Message, MessageState, Segment, expires_at_for
 from smsgw.pipeline import states
 from smsgw.pipeline.auth import BindCredentials, IAccount, RefusedLogin, account_portal
+from smsgw.pipeline.password_checks import PasswordCheckDropped, PasswordChecksBusy
 from smsgw.pipeline.policies import smpp_status
 from smsgw.policy.lockout import Lockout
 from smsgw.policy.rate import BucketMap
@@ -162,13 +163,21 @@ class Intake:
 
     @inlineCallbacks
     def authenticate(self, bind: BindRequested, peer_host: str) -> Any:
-        now = self.clock.seconds()
         keys = (f"id:{bind.system_id}", f"ip:{peer_host}")
-        if any(self.lockout.locked(k, now) for k in keys):
+
+        def unlocked() -> bool:  # checked now, and again when the password check's turn comes
+            now = self.clock.seconds()
+            return not any(self.lockout.locked(k, now) for k in keys)
+
+        if not unlocked():
             raise BindRefused(S.ESME_RBINDFAIL, "locked out after repeated failures")
         try:
             _interface, account, _logout = yield self.portal.login(
-                BindCredentials(bind.system_id, bind.password, peer_host), None, IAccount)
+                BindCredentials(bind.system_id, bind.password, peer_host, unlocked), None, IAccount)
+        except PasswordChecksBusy:  # a flood of binds: refused at once, not counted as a failure
+            raise BindRefused(S.ESME_RBINDFAIL, "too many binds waiting for their password check") from None
+        except PasswordCheckDropped:
+            raise BindRefused(S.ESME_RBINDFAIL, "locked out after repeated failures") from None
         except RefusedLogin as refused:
             for k in keys:
                 self.lockout.failed(k, self.clock.seconds())

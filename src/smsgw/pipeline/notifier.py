@@ -13,6 +13,12 @@ report or MO for an account; a slow periodic sweep catches anything else
 parts of long MO held for reassembly whose message stayed incomplete too long
 (``store.mo_parts``): they go out as parts.  A receipt of a submit_multi's
 message carries the submission's id, the one the client has (``store.multi``).
+
+Nobody waits for the store calls the notifier makes on its own (acks, retries,
+claims, releases), so their failures go to ``StoreFailures``: during a long
+store outage each kind is logged once, with what was being done, and once more
+when that call works again; an item whose ack or retry was lost is offered
+again when its lease runs out.
 """
 
 from __future__ import annotations
@@ -24,12 +30,14 @@ import attrs
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from smsgw.domain import ids
 from smsgw.domain.coding import Coding, CodingError, decode, encode, from_smpp_data_coding
 from smsgw.domain.model import Account, MessageState, OutboxItem, OutboxKind, RECEIPT_STAT
 from smsgw.protocols.smpp34.constants import MessageState as SmppState
 from smsgw.session.report_smpp import SmppReceipt, format_receipt, receipt_tlvs
+from smsgw.store.errors import StoreError
 from smsgw.store.mo_parts import ReleaseStaleParts
 from smsgw.store.multi import ClaimDeliveries
 
@@ -121,6 +129,41 @@ def deliver_fields(item: OutboxItem) -> dict[str, Any]:
     return fields
 
 
+class StoreFailures:
+    """Failures of store calls nobody waits for: each (call, kind of error) logged once until the call
+    works again (then that is logged too), so that an outage is a few lines, not one per receipt, and
+    never an unhandled error.  The store's own errors are warnings; anything else is a bug, logged
+    with its traceback (once per kind as well)."""
+
+    def __init__(self) -> None:
+        #: (what, error kind) -> failures since it last worked
+        self.failing: dict[tuple[str, str], int] = {}
+
+    def watch(self, d: Deferred[Any], what: str, **context: Any) -> Deferred[Any]:
+        """Handle ``d``'s failure (``what`` was being done; ``context`` names what it was done to)."""
+        d.addCallbacks(self._worked, self._failed, callbackArgs=(what,), errbackArgs=(what, context))
+        return d
+
+    def _worked(self, result: Any, what: str) -> Any:
+        for key in [key for key in self.failing if key[0] == what]:
+            log.info("{what} works again, after {count} failure(s) ({kind})", what=what, kind=key[1],
+                     count=self.failing.pop(key))
+        return result
+
+    def _failed(self, failure: Failure, what: str, context: dict[str, Any]) -> None:
+        kind = failure.type.__qualname__ if failure.type is not None else "?"
+        count = self.failing.get((what, kind), 0) + 1
+        self.failing[(what, kind)] = count
+        if count > 1:
+            return
+        about = ", ".join(f"{name} {value}" for name, value in context.items())
+        if failure.check(StoreError):
+            log.warn("{what} failed ({about}): {kind}: {error}; failures of this kind are counted, not logged, "
+                     "until it works again", what=what, about=about, kind=kind, error=str(failure.value))
+        else:
+            log.failure("{what} failed ({about})", failure, what=what, about=about)
+
+
 class Notifier:
     """See the module docstring.  ``store`` is the pipeline's ``StoreClient``; ``clock`` the reactor."""
 
@@ -138,6 +181,7 @@ class Notifier:
         self._sweep: IDelayedCall | None = None
         self._wake_all: IDelayedCall | None = None
         self._stopped = False
+        self.failures = StoreFailures()
         self.sent = 0
         self.acked = 0
 
@@ -156,8 +200,7 @@ class Notifier:
             self._receivers.pop(account.id, None)
         # what was in flight on it is retried when its lease runs out; retry sooner
         for key in [k for k in self._pending if k[0] == id(connection)]:
-            item_id = self._pending.pop(key)
-            self.store.outbox_retry(item_id, self._retry_at(1.0))
+            self._retry(self._pending.pop(key), 1.0, account.id)
         self._outstanding.pop(id(connection), None)
 
     def answered(self, account: Account, connection: Any, sequence: int, status: int | None) -> None:
@@ -167,11 +210,12 @@ class Notifier:
         self._outstanding[id(connection)] = max(0, self._outstanding.get(id(connection), 1) - 1)
         if status == 0:
             self.acked += 1
-            self.store.outbox_ack(item_id)
+            self.failures.watch(self.store.outbox_ack(item_id), "acknowledging a delivery", item=item_id,
+                                account=account.id)
         else:
             log.info("deliver_sm for outbox item {item} answered {status}; retrying later", item=item_id,
                      status=status)
-            self.store.outbox_retry(item_id, self._retry_at(self.config.retry_after))
+            self._retry(item_id, self.config.retry_after, account.id)
         self.wake(account.id)
 
     # ---------------------------------------------------------------- work
@@ -189,8 +233,7 @@ class Notifier:
             self._again.add(account_id)
             return
         self._busy.add(account_id)
-        d = self._drain(account_id)
-        d.addErrback(lambda f: log.failure("notifying account {account} failed", f, account=account_id))
+        d = self.failures.watch(self._drain(account_id), "notifying an account", account=account_id)
         d.addBoth(lambda _: self._done(account_id))
 
     def _done(self, account_id: int) -> None:
@@ -215,13 +258,13 @@ class Notifier:
                 if conn is None:
                     # the receiver went away or is paused: give the rest back due now, so the wake-up
                     # when it can take deliveries again finds them (no busy loop: no room, no claim)
-                    self.store.outbox_retry(item.id, now_ms)
+                    self._retry(item.id, 0.0, account_id)
                     continue
                 try:
                     sequence = conn.deliver(deliver_fields(item))
                 except Exception:
                     log.failure("cannot build deliver_sm for outbox item {item}", item=item.id)
-                    self.store.outbox_retry(item.id, self._retry_at(self.config.retry_after))
+                    self._retry(item.id, self.config.retry_after, account_id)
                     continue
                 self.sent += 1
                 self._pending[(id(conn), sequence)] = item.id
@@ -241,6 +284,11 @@ class Notifier:
 
     def _retry_at(self, delay: float) -> int:
         return int((self.clock.seconds() + delay) * 1000)
+
+    def _retry(self, item_id: int, delay: float, account_id: int) -> None:
+        """Offer the item again after ``delay`` seconds (if this is lost too, its lease brings it back)."""
+        self.failures.watch(self.store.outbox_retry(item_id, self._retry_at(delay)),
+                            "offering a delivery again later", item=item_id, account=account_id)
 
     def _arm(self) -> None:
         if self._sweep is None and not self._stopped:
@@ -263,7 +311,7 @@ class Notifier:
         now_ms = int(self.clock.seconds() * 1000)
         d = self.store.run(ReleaseStaleParts(now_ms, int(self.config.mo_timeout * 1000)))
         d.addCallback(lambda accounts: [self.wake(account_id) for account_id in accounts])
-        d.addErrback(lambda f: log.failure("releasing held MO parts failed", f))
+        self.failures.watch(d, "releasing held parts of long MO", older_than=f"{self.config.mo_timeout:g} s")
 
     def stop(self) -> None:
         self._stopped = True

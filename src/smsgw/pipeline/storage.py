@@ -4,7 +4,9 @@ A thin adapter.  Writes go to the store's writer thread as operations; their
 Deferreds fire on the reactor thread after the commit that made them durable
 — the writer hands each batch's answers over with ONE ``callFromThread``
 (build the writer with ``notify=reactor.callFromThread``, as ``create`` does).
-Reads and password hashing run on a thread pool.  The reactor is a parameter
+Reads run on a thread pool; password hashing too, but bounded
+(``password_checks``: a few at a time, a short queue, so that a flood of logins
+leaves the pool's other threads to the queries).  The reactor is a parameter
 (anything with ``callFromThread``), so tests pass a fake one.
 
 This module knows the state machine (``states``) and refuses transitions the
@@ -35,13 +37,14 @@ from smsgw.domain.model import (
     Segment,
 )
 from smsgw.pipeline import states
+from smsgw.pipeline.password_checks import DEFAULT_CONCURRENCY, DEFAULT_QUEUE, PasswordChecks
 from smsgw.store import accounts, queries
 from smsgw.store.accepting import Accept, AcceptResult
 from smsgw.store.cancel import Cancel
 from smsgw.store.dispatching import ClaimDue, Hold, ReleaseHeld, Requeue, SubmitFailed, Submitted
 from smsgw.store.expiry import Expire
 from smsgw.store.outbox import AckOutbox, ClaimOutbox, RecordMo, RetryOutbox
-from smsgw.store.passwords import DEFAULT_HASHER, hash_password
+from smsgw.store.passwords import DEFAULT_HASHER, hash_password, verify_password
 from smsgw.store.replace import Replace
 from smsgw.store.reporting import RecordReport, ReportOutcome
 from smsgw.store.review import ReviewDecision
@@ -58,12 +61,16 @@ class StoreClient:
         reactor: IReactorFromThreads,
         readers: ThreadPool,
         hasher: PasswordHasher = DEFAULT_HASHER,
+        password_checks: int = DEFAULT_CONCURRENCY,
+        password_queue: int = DEFAULT_QUEUE,
     ) -> None:
         self._writer = writer
         self._reactor = reactor
         self._readers = readers
         self._hasher = hasher
         self.engine: sa.Engine = writer.engine
+        #: every argon2 computation goes through here (``smsgw.pipeline.password_checks``)
+        self.passwords = PasswordChecks(reactor, readers, password_checks, password_queue)
 
     @classmethod
     def create(
@@ -109,12 +116,11 @@ class StoreClient:
 
     def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """Run ``query(connection, *args, **kwargs)`` on a reader thread."""
+        return self._in_pool(self._connected, query, args, kwargs)
 
-        def work() -> T:
-            with self.engine.connect() as conn:
-                return query(conn, *args, **kwargs)
-
-        return self._in_pool(work)
+    def _connected(self, query: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        with self.engine.connect() as conn:
+            return query(conn, *args, **kwargs)
 
     def _in_pool(self, fn: Callable[..., T], *args: Any) -> Deferred[T]:
         return deferToThreadPool(self._reactor, self._readers, fn, *args)
@@ -210,17 +216,26 @@ class StoreClient:
 
     @inlineCallbacks
     def create_account(self, login: str, password: str, at: int, actor: str, **fields: Any) -> Any:
-        password_hash = yield self._in_pool(hash_password, password, self._hasher)
+        password_hash = yield self.passwords.run(hash_password, password, self._hasher)
         account: Account = yield self.run(accounts.CreateAccount(login, password_hash, at, actor, **fields))
         return account
 
     @inlineCallbacks
     def set_password(self, account_id: int, password: str, at: int, actor: str) -> Any:
-        password_hash = yield self._in_pool(hash_password, password, self._hasher)
+        password_hash = yield self.passwords.run(hash_password, password, self._hasher)
         yield self.run(accounts.SetPassword(account_id, password_hash, at, actor))
 
-    def authenticate(self, login: str, password: str, peer_ip: str | None) -> Deferred[accounts.AuthResult]:
-        return self.read(accounts.authenticate, login, password, peer_ip, self._hasher)
+    def authenticate(self, login: str, password: str, peer_ip: str | None,
+                     wanted: Callable[[], bool] | None = None) -> Deferred[accounts.AuthResult]:
+        """Check a bind or sign-in.  May fail at once with ``PasswordChecksBusy`` (too many waiting), or
+        with ``PasswordCheckDropped`` when ``wanted()`` is false by its turn (``password_checks``)."""
+        return self.passwords.check(self._connected, accounts.authenticate,
+                                    (login, password, peer_ip, self._hasher), {}, wanted=wanted)
+
+    def check_password(self, password_hash: str, password: str,
+                       wanted: Callable[[], bool] | None = None) -> Deferred[bool]:
+        """Verify a password against a hash kept elsewhere (administrators'), bounded like ``authenticate``."""
+        return self.passwords.check(verify_password, password_hash, password, self._hasher, wanted=wanted)
 
     def set_status(
         self, account_id: int, status: AccountStatus, at: int, actor: str, reason: str | None = None

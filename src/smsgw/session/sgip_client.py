@@ -18,7 +18,13 @@ Specifics:
   gives it as ``format_message_id(triple)``;
 * Result 11 "node busy" is the carrier's slow-down signal (sgip.md 5);
 * there is no heartbeat: the session unbinds after ``idle_timeout`` without
-  traffic and the link opens a new connection when it next has something to send.
+  traffic and the link opens a new connection when it next has something to send;
+* so a silent SMG (or a half-open connection) shows only in the submits: when
+  one is given up after its N sends and nothing at all has arrived on the
+  connection since it was first sent, ``SgipClientSession`` ends the session
+  (``LinkLost``, not clean) instead of sending more into the void.  The link
+  requeues what was in flight and moves to a fresh connection, as CMPP and
+  SMGP do when their Active_Test goes unanswered.
 """
 
 from __future__ import annotations
@@ -156,6 +162,12 @@ class SgipClientSession(SgipInitiator):
                  codec: Codec | None = None) -> None:
         super().__init__(login_name, password, sequence, now, timers, codec)
         self.throttle_results = frozenset(throttle_results)
+        #: chunks of data received so far: "heard since" is a count, exact even when times are equal
+        self._heard = 0
+        #: each unanswered Submit's triple -> ``_heard`` when it was first sent
+        self._heard_before: dict[Triple, int] = {}
+        #: a Submit given up with nothing heard since it was sent (the session ends at this tick)
+        self._unheard: Triple | None = None
 
     def can_submit(self) -> bool:
         return self.can_send()
@@ -166,11 +178,30 @@ class SgipClientSession(SgipInitiator):
         Raises ``NotReady`` when not bound (check ``can_submit``) and ``EncodeError``
         when a field does not fit.
         """
-        return self._send_payload("submit", fields, now)
+        triple = self._send_payload("submit", fields, now)
+        if triple is not None:
+            self._heard_before[triple] = self._heard
+        return triple
+
+    def receive_data(self, data: bytes, now: float) -> list[Event]:
+        if data:
+            self._heard += 1
+        return super().receive_data(data, now)
 
     def _payload_answered(self, pending: Pending, result: int) -> Event:
+        self._heard_before.pop(pending.sequence, None)
         message_id = format_message_id(pending.sequence) if result == 0 else None
         return SubmitAnswered(pending.sequence, result, message_id, result in self.throttle_results)
 
     def _gave_up(self, pending: Pending) -> Event:
+        if self._heard_before.pop(pending.sequence, -1) == self._heard and self._unheard is None:
+            self._unheard = pending.sequence
         return SubmitTimedOut(pending.sequence, pending.fields)
+
+    def _on_timers(self, now: float) -> list[Event]:
+        triple, self._unheard = self._unheard, None
+        if triple is None:
+            return super()._on_timers(now)
+        self._heard_before.clear()
+        return [self._lose(f"the SMG is silent: Submit {format_message_id(triple)} got no answer after "
+                           f"{self.timers.max_sends} send(s), and nothing was heard since it was sent")]

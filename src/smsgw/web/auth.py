@@ -10,7 +10,9 @@ sub-accounts, blacklist), ``admin`` (the provider's administrators).
   anonymous session).
 * Enterprise users sign in with their account's password (argon2, checked
   on a reader thread by the store's ``authenticate``); the account's
-  ``allowed_ips`` limit SMPP binds, not the web centre.
+  ``allowed_ips`` limit SMPP binds, not the web centre.  Password checks are
+  bounded (``smsgw.pipeline.password_checks``): when too many sign-ins and
+  binds wait for one, a sign-in is answered 429 at once.
 * Administrators are the manhole's users (name → argon2 hash, the same
   ``[manhole] users``); they sign in at ``/admin/login`` and see only the
   administrators' pages.
@@ -23,14 +25,14 @@ sub-accounts, blacklist), ``admin`` (the provider's administrators).
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import quote, urlsplit
 
 from argon2 import PasswordHasher
-from twisted.internet.threads import deferToThreadPool
 
 from smsgw.domain.model import AccountStatus
+from smsgw.pipeline.password_checks import PasswordCheckDropped, PasswordChecksBusy
 from smsgw.store.accounts import AuthFailure
-from smsgw.store.passwords import verify_password
 from smsgw.web import i18n
 from smsgw.web.deps import Deps
 from smsgw.web.http import Response, Route, WebRequest, redirect, safe_next
@@ -125,10 +127,15 @@ class SignIn:
         t = deps.renderer.t(web)
         login, password = web.arg("login")[:64], web.secret("password")
         keys = (f"id:{login}", f"ip:{web.client_ip}")
-        now = deps.reactor.seconds()
-        if any(deps.lockout.locked(key, now) for key in keys):
+        unlocked = self._unlocked(keys)
+        if not unlocked():
             return self._form(web, False, t("login.locked"), login, 429)
-        result = await deps.store.authenticate(login, password, web.client_ip)
+        try:
+            result = await deps.store.authenticate(login, password, web.client_ip, unlocked)
+        except PasswordChecksBusy:
+            return self._form(web, False, t("login.busy"), login, 429)
+        except PasswordCheckDropped:
+            return self._form(web, False, t("login.locked"), login, 429)
         ok = result.ok or result.failure is AuthFailure.ADDRESS_NOT_ALLOWED
         if not ok:
             if result.failure is not AuthFailure.INACTIVE:
@@ -142,6 +149,11 @@ class SignIn:
                                         login=result.account.login)
         web.state["set_session"] = session.token
         return redirect(safe_next(web.arg("next")))
+
+    def _unlocked(self, keys: tuple[str, ...]) -> Callable[[], bool]:
+        """Whether none of ``keys`` is locked out (asked now, and when the password check's turn comes)."""
+        lockout, reactor = self.deps.lockout, self.deps.reactor
+        return lambda: not any(lockout.locked(key, reactor.seconds()) for key in keys)
 
     async def logout(self, web: WebRequest) -> Response:
         session: Session = web.state["session"]
@@ -161,11 +173,16 @@ class SignIn:
         name = web.arg("login")[:64]
         password = web.secret("password")
         keys = (f"admin:{name}", f"ip:{web.client_ip}")
-        if any(deps.lockout.locked(key, deps.reactor.seconds()) for key in keys):
+        unlocked = self._unlocked(keys)
+        if not unlocked():
             return self._form(web, True, t("login.locked"), name, 429)
         known = deps.admins.get(name)
-        ok = await deferToThreadPool(deps.reactor, deps.reactor.getThreadPool(), verify_password,
-                                     known or _DUMMY_HASH, password or "-")
+        try:
+            ok = await deps.store.check_password(known or _DUMMY_HASH, password or "-", unlocked)
+        except PasswordChecksBusy:
+            return self._form(web, True, t("login.busy"), name, 429)
+        except PasswordCheckDropped:
+            return self._form(web, True, t("login.locked"), name, 429)
         if not (ok and known):
             for key in keys:
                 deps.lockout.failed(key, deps.reactor.seconds())

@@ -37,6 +37,7 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
     "login.submit": ("登录", "Sign in"),
     "login.failed": ("账号或密码错误", "Wrong account or password"),
     "login.locked": ("登录失败次数过多，请稍后再试", "Too many failed attempts; try again later"),
+    "login.busy": ("登录请求过多，请稍后再试", "Too many sign-ins at once; try again in a moment"),
     "login.inactive": ("账号已停用", "This account is suspended"),
     "login.admin_link": ("服务商管理员登录", "Provider administrators"),
     "login.user_link": ("企业用户登录", "Enterprise users"),

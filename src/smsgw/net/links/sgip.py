@@ -6,7 +6,10 @@ Submit's own sequence triple (30 digits, ``format_message_id``), known as soon
 as the Submit is sent (``pending_id``) and confirmed by Submit_Resp Result 0.
 SGIP has no heartbeat: the session unbinds after ``idle_timeout`` without
 traffic, and the group opens a connection again when it has something to send
-(``LinkConfig.on_demand``, the default for SGIP).
+(``LinkConfig.on_demand``, the default for SGIP).  Nor can it probe a silent
+SMG: a Submit given up with nothing heard on its connection since it was sent
+ends the session (``SgipClientSession``), so the link requeues what was in
+flight and moves to a fresh connection instead of feeding a dead one.
 
 On the SMG's connection (Bind type 2) the carrier pushes MO (Deliver) and
 status reports (Report): ``SgipListenerFactory`` accepts it with the
