@@ -428,6 +428,16 @@ def test_impossible_length_drops_the_link() -> None:
     assert c.state is State.CLOSED and c.receive_data(V["CMPP-12"].data, 3.0) == []
 
 
+def test_answers_in_the_same_read_as_an_impossible_length_still_count() -> None:
+    c = logged_in("cmpp30")
+    answered, lost = submitted(c, submit_fields(), 1.0), submitted(c, submit_fields(), 1.0)
+    events = c.receive_data(reseq(V["CMPP-07"].data, answered) + V["CMPP20-BAD-08"].data, 2.0)
+    assert events[0] == SubmitAnswered(answered, 0, "b2b9da8000010000", False)  # the carrier took it: no resend
+    assert isinstance(events[1], ProtocolErrorReceived) and events[1].error.fatal
+    assert events[2] == LinkLost(events[2].reason, False, (lost,))
+    assert c.state is State.CLOSED
+
+
 # ----------------------------------------------------------------------- terminate
 
 @pytest.mark.parametrize("protocol", BOTH)

@@ -51,13 +51,24 @@ class Framer:
         """Add received bytes; return the complete frames now available.
 
         Raises ``DecodeError`` (fatal) on an impossible length: the stream can
-        no longer be trusted and the connection should be closed.
+        no longer be trusted and the connection should be closed.  Frames cut
+        before the bad length in the same call are lost with it; sessions use
+        ``cut``, which keeps them.
         """
+        frames, error = self.cut(data)
+        if error is not None:
+            raise error
+        return frames
+
+    def cut(self, data: bytes) -> tuple[list[bytes], DecodeError | None]:
+        """Add received bytes; return the complete frames before any impossible length, and the
+        (fatal) ``DecodeError`` for that length, or None.  After an error the buffer is empty."""
         buf = self._buf
         buf += data
         frames: list[bytes] = []
         pos = 0
         n = len(buf)
+        error: DecodeError | None = None
         while n - pos >= 4:
             length = int.from_bytes(buf[pos:pos + 4], "big")
             # a known command id is demanded only while resynchronising: at a normal
@@ -68,7 +79,9 @@ class Framer:
                     self._skipping += 1
                     self.skipped += 1
                     continue
-                self._raise_bad_length(buf, pos, n, length)
+                error = self._bad_length(buf, pos, n, length)
+                pos = n
+                break
             if n - pos < length:
                 break
             frames.append(bytes(buf[pos:pos + length]))
@@ -76,7 +89,7 @@ class Framer:
             self._skipping = 0
         if pos:
             del buf[:pos]
-        return frames
+        return frames, error
 
     def _plausible(self, buf: bytearray, pos: int, n: int) -> bool:
         if not self.resync_limit or self.known_command is None:
@@ -85,13 +98,12 @@ class Framer:
             return True  # cannot tell yet
         return self.known_command(int.from_bytes(buf[pos + 4:pos + 8], "big"))
 
-    def _raise_bad_length(self, buf: bytearray, pos: int, n: int, length: int) -> None:
+    def _bad_length(self, buf: bytearray, pos: int, n: int, length: int) -> DecodeError:
         sequence = None
         if self.sequence_at is not None and n - pos >= self.sequence_at + 4:
             sequence = int.from_bytes(buf[pos + self.sequence_at:pos + self.sequence_at + 4], "big")
         command_id = int.from_bytes(buf[pos + 4:pos + 8], "big") if n - pos >= 8 else None
-        del buf[:]
-        raise DecodeError(
+        return DecodeError(
             f"impossible length {length} (allowed {self.min_length}..{self.max_length})",
             protocol=self.protocol,
             status=self.bad_length_status,

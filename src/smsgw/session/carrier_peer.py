@@ -87,11 +87,8 @@ class CarrierPeer:
         if self.state is State.CLOSED:
             return []
         self._last_heard = now
-        try:
-            frames = self._framer.feed(data)
-        except DecodeError as err:  # impossible length: the stream cannot be trusted any more
-            self._answer_error(err, b"")
-            return [ProtocolErrorReceived(err), self._lose(f"framing error: {err.reason}")]
+        # the PDUs before an impossible length are handled first; then the stream cannot be trusted any more
+        frames, framing_error = self._framer.cut(data)
         events: list[Event] = []
         for frame in frames:
             self._last_traffic = now
@@ -110,6 +107,9 @@ class CarrierPeer:
                 events.extend(self._on_request(pdu, now))
             if self.state is State.CLOSED:
                 break
+        if framing_error is not None and self.state is not State.CLOSED:
+            self._answer_error(framing_error, b"")
+            events += [ProtocolErrorReceived(framing_error), self._lose(f"framing error: {framing_error.reason}")]
         return events
 
     def connection_lost(self, reason: str) -> list[Event]:

@@ -169,15 +169,15 @@ class CmppSession:
         if self.state is State.CLOSED:
             return []
         self._last_heard = now
-        try:
-            frames = self._framer.feed(data)
-        except DecodeError as err:  # an impossible length: the stream cannot be trusted any more
-            return [ProtocolErrorReceived(err), *self._close(f"framing error: {err.reason}")]
+        # the PDUs before an impossible length are handled first; then the stream cannot be trusted any more
+        frames, framing_error = self._framer.cut(data)
         events: list[Event] = []
         for frame in frames:
             events.extend(self._receive_frame(frame, now))
             if self.closed:
                 break
+        if framing_error is not None and not self.closed:
+            events += [ProtocolErrorReceived(framing_error), *self._close(f"framing error: {framing_error.reason}")]
         return events
 
     def _receive_frame(self, frame: bytes, now: float) -> list[Event]:

@@ -171,6 +171,8 @@ class SmppServerSession:
         self._last_heard = now
         events: list[Event] = []
         try:
+            # ``feed``, not ``cut``: requests in the same read as an impossible length are dropped with the
+            # connection, unanswered, rather than taken and then left without their response
             frames = self._framer.feed(data)
         except DecodeError as err:
             self._send_error(err)
