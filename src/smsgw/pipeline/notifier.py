@@ -82,6 +82,17 @@ def _utc(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc)
 
 
+#: SMPP 3.4 source_addr / destination_addr: C-Octet strings of at most 21 octets, the NUL included
+SMPP_ADDRESS_MAX = 20
+
+
+def smpp_address(number: str) -> str:
+    """A number as an SMPP address field takes it.  CMPP 3.0 carries handset numbers of up to 32
+    characters and service numbers with extensions run to 21: longer ones are cut to their first 20
+    (the prefix routes; a deliver_sm that cannot be encoded would be offered again for ever)."""
+    return number[:SMPP_ADDRESS_MAX]
+
+
 def deliver_fields(item: OutboxItem) -> dict[str, Any]:
     """The deliver_sm fields for one outbox item (a receipt or an MO message)."""
     if item.kind is OutboxKind.REPORT:
@@ -98,7 +109,8 @@ def deliver_fields(item: OutboxItem) -> dict[str, Any]:
         tlvs = receipt_tlvs(receipt)
         tlvs["message_state"] = int(SMPP_STATE.get(state, SmppState.UNKNOWN))
         return {
-            "source_addr": item.source_addr, "destination_addr": item.dest_addr, "esm_class": 0x04,
+            "source_addr": smpp_address(item.source_addr), "destination_addr": smpp_address(item.dest_addr),
+            "esm_class": 0x04,
             "data_coding": 0, "short_message": format_receipt(receipt).encode("ascii", "replace"), "tlvs": tlvs,
         }
     # MO: re-encode what the carrier sent into what an SMPP client reads (ASCII as IA5, else UCS2),
@@ -120,7 +132,8 @@ def deliver_fields(item: OutboxItem) -> dict[str, Any]:
         data_coding, payload = 1, udh + text.encode("ascii")
     else:
         data_coding, payload = 8, udh + encode(text, Coding.UCS2)
-    fields: dict[str, Any] = {"source_addr": item.source_addr, "destination_addr": item.dest_addr, "esm_class": esm,
+    fields: dict[str, Any] = {"source_addr": smpp_address(item.source_addr),
+                              "destination_addr": smpp_address(item.dest_addr), "esm_class": esm,
                               "data_coding": data_coding}
     if len(payload) <= 254:
         fields["short_message"] = payload
