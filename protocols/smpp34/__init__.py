@@ -1,7 +1,7 @@
 """SMPP 3.4 wire tables: we are the SMSC towards client applications (ESMEs).
 
 Source: "Short Message Peer to Peer Protocol Specification v3.4, Issue 1.2"
-(1999) and /work/shared/protocols/smpp-notes.md.  Modules:
+(1999) and the protocol notes (smpp-notes.md).  Modules:
 
 * ``commands``: every PDU's field table and ``SPEC`` (the ``ProtocolSpec``);
 * ``multi``: submit_multi's destination list (a ``Custom`` field);
