@@ -14,7 +14,30 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class RunningGateway:
+class ChildProcess:
+    """A child process whose stderr goes to a log file: read the log, end it politely then firmly."""
+
+    proc: subprocess.Popen[str]
+    log: Any
+
+    def stderr(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return str(self.log.read())
+
+    def end(self, timeout: float = 20.0) -> int:
+        """SIGTERM, then SIGKILL if it has not ended within ``timeout``; its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+class RunningGateway(ChildProcess):
     def __init__(self, data_dir: Path, config: Path | None = None, timeout: float = 30.0) -> None:
         args = [sys.executable, "-m", "smsgw.app.cli", "run", "--data-dir", str(data_dir), "--smpp-port", "0",
                 "--web-port", "0", "--manhole-port", "0", "--metrics-port", "0"]
@@ -41,20 +64,8 @@ class RunningGateway:
             self.stop()
             raise RuntimeError(f"gateway did not start: {self.banner} / {self.stderr()[-3000:]}")
 
-    def stderr(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
     def stop(self, timeout: float = 20.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        return self.end(timeout)
 
     def __enter__(self) -> "RunningGateway":
         return self

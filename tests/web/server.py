@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.run import ROOT, ChildProcess
 
 
-class Served:
+
+class Served(ChildProcess):
     def __init__(self, data_dir: Path, timeout: float = 60.0) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(data_dir.parent / f"{data_dir.name}-serve.log", "w+")
@@ -42,19 +42,8 @@ class Served:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def stderr(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
     def stop(self, timeout: float = 20.0) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        self.end(timeout)
         self.log.close()
 
     def __enter__(self) -> "Served":

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from smsgw.domain import ids
 from smsgw.domain.model import Account, LedgerEntry, LedgerKind, Message, MessageState, OutboxItem, SignatureStatus
 from smsgw.store import schema
+from smsgw.store.admin_ops import SignatureRow, signatures
 from smsgw.store.outbox import _item
 from smsgw.store.queries import _message
 from smsgw.store.tx import Tx, chunks
@@ -204,27 +205,10 @@ def blacklist_page(conn: sa.Connection, scope_id: int, limit: int = 100, after_p
     return [BlacklistRow(row.phone, row.reason, row.created_at, row.created_by) for row in conn.execute(query)]
 
 
-@attrs.frozen
-class SignatureRow:
-    id: int
-    enterprise_id: int
-    text: str
-    status: SignatureStatus
-    created_at: int
-    decided_at: int | None
-    decided_by: str | None
-
-
 def signatures_page(conn: sa.Connection, enterprise_id: int | None = None, status: SignatureStatus | None = None,
                     limit: int = 100) -> list[SignatureRow]:
     """Signatures of one enterprise (or all: the administrators' view), oldest first."""
-    query = sa.select(sg).order_by(sg.c.id).limit(min(max(1, limit), MAX_PAGE))
-    if enterprise_id is not None:
-        query = query.where(sg.c.enterprise_id == enterprise_id)
-    if status is not None:
-        query = query.where(sg.c.status == status.value)
-    return [SignatureRow(row.id, row.enterprise_id, row.text, SignatureStatus(row.status), row.created_at,
-                         row.decided_at, row.decided_by) for row in conn.execute(query)]  # fmt: skip
+    return signatures(conn, status, enterprise_id, min(max(1, limit), MAX_PAGE))
 
 
 def signature_owner(conn: sa.Connection, signature_id: int) -> int | None:
