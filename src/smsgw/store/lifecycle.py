@@ -105,6 +105,7 @@ def finalize(
     refund: bool = True,
     refund_always: bool = False,
     receipt: bool = True,
+    parts: Mapping[int, list[Any]] | None = None,
 ) -> dict[int, MessageState]:
     """End every message in ``ends`` (id → (time, reason)) whose parts are all
     final; returns the ones ended and their states.
@@ -113,6 +114,8 @@ def finalize(
     administrator refused for its content is charged, DESIGN.md §5);
     ``refund_always`` gives it back whatever they say (a cancelled message).
     ``receipt=False`` sends no receipt even if the client asked for one.
+    ``parts``: the messages' segments as they now stand, when the caller has just read and
+    changed them (the report path), so they are not read again.
     """
     ids = sorted(ends)
     if not ids:
@@ -132,7 +135,8 @@ def finalize(
         )
     if not open_rows:
         return {}
-    parts = segments_of(tx, [row.id for row in open_rows])
+    if parts is None:
+        parts = segments_of(tx, [row.id for row in open_rows])
     ended: dict[int, MessageState] = {}
     updates = []
     receipts = []

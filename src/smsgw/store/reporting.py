@@ -10,7 +10,7 @@ message ends when its last part does (``lifecycle.finalize``).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, ClassVar, Iterable, NamedTuple, Sequence
 
 import attrs
 import sqlalchemy as sa
@@ -115,6 +115,7 @@ def apply_reports(tx: Tx, items: Sequence[tuple[int, int, Report]]) -> dict[int,
         updates.append(
             {"mid": mid, "sq": seq, "st": rep.state.value, "done": done_at, "stat": rep.stat, "err": rep.err}
         )
+        segs[segs.index(seg)] = _Part(mid, seq, rep.state.value, rep.stat, rep.err, done_at)
         if len(segs) > 1:
             tx.event(mid, rep.received_at, MessageState(seg.state), rep.state, rep.stat, seq=seq)
         ends[mid] = (rep.received_at, rep.stat)
@@ -130,7 +131,18 @@ def apply_reports(tx: Tx, items: Sequence[tuple[int, int, Report]]) -> dict[int,
             ),
             updates,
         )
-    return finalize(tx, ends)
+    return finalize(tx, ends, parts=parts)
+
+
+class _Part(NamedTuple):
+    """A segment as the report left it (the columns ``lifecycle.segments_of`` reads)."""
+
+    message_id: int
+    seq: int
+    state: str
+    stat: str | None
+    err: str | None
+    done_at: int | None
 
 
 def match_pending(tx: Tx, keys: Iterable[tuple[str, str]]) -> dict[int, MessageState]:
