@@ -201,7 +201,7 @@ class MeteredStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def accept(self, message: Any, segments: Any) -> Any:
+    def accept(self, message: Any, segments: Any, submission_id: int | None = None) -> Any:
         clock = self._metrics.clock
         started = clock.seconds()
 
@@ -211,7 +211,7 @@ class MeteredStore:
                                           message.state.value).inc()
             return result
 
-        return self._store.accept(message, segments).addCallback(stored)
+        return self._store.accept(message, segments, submission_id).addCallback(stored)
 
     def report(self, report: Any) -> Any:
         def recorded(outcome: Any) -> Any:

@@ -23,7 +23,6 @@ from smsgw.codec import Pdu
 from smsgw.domain import ids
 from smsgw.domain.coding import Coding, from_msg_fmt, to_msg_fmt
 from smsgw.domain.model import FINAL_STATES, Account, AccountStatus, Message, MessageState, Segment, expires_at_for
-from smsgw.pipeline import states
 from smsgw.pipeline.auth import BindCredentials, IAccount, RefusedLogin, account_portal
 from smsgw.pipeline.password_checks import PasswordCheckDropped, PasswordChecksBusy
 from smsgw.pipeline.policies import smpp_status
@@ -36,7 +35,6 @@ from smsgw.session.smpp_server import BindRefused, BindRequested
 from smsgw.session.smpp_submit import Submission, SubmitRefused, read_submission
 from smsgw.session.smpp_time import format_absolute
 from smsgw.store import errors as store_errors, multi
-from smsgw.store.accepting import Accept
 from smsgw.store.accounts import AuthFailure
 
 log = Logger(namespace="smsgw.pipeline.intake")
@@ -280,11 +278,7 @@ class Intake:
         esm = 0x40 if sub.udhi else 0
         segments = tuple(Segment(i + 1, payload, esm) for i, payload in enumerate(sub.segments))
         try:
-            if submission_id is None:
-                result = yield self.store.accept(message, segments)
-            else:
-                states.check(MessageState.ACCEPTED, message.state)
-                result = yield self.store.run(multi.AcceptMember(Accept(message, segments), submission_id))
+            result = yield self.store.accept(message, segments, submission_id)
         except Exception as error:  # refusals of the store map to a status; others are ours to log
             for kind, status in STORE_STATUS.items():
                 if isinstance(error, kind):

@@ -39,7 +39,6 @@ from smsgw.protocols.smpp34.constants import MessageState as SmppState
 from smsgw.session.report_smpp import SmppReceipt, format_receipt, receipt_tlvs
 from smsgw.store.errors import StoreError
 from smsgw.store.mo_parts import ReleaseStaleParts
-from smsgw.store.multi import ClaimDeliveries
 
 log = Logger(namespace="smsgw.pipeline.notifier")
 
@@ -263,7 +262,7 @@ class Notifier:
             if room <= 0:
                 return
             now_ms = int(self.clock.seconds() * 1000)
-            items = yield self.store.run(ClaimDeliveries(account_id, now_ms, min(room, self.config.page)))
+            items = yield self.store.outbox_claim(account_id, now_ms, min(room, self.config.page))
             if not items:
                 return
             for item in items:

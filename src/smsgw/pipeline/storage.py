@@ -43,7 +43,8 @@ from smsgw.store.accepting import Accept, AcceptResult
 from smsgw.store.cancel import Cancel
 from smsgw.store.dispatching import ClaimDue, Hold, ReleaseHeld, Requeue, SubmitFailed, Submitted
 from smsgw.store.expiry import Expire
-from smsgw.store.outbox import AckOutbox, ClaimOutbox, RecordMo, RetryOutbox
+from smsgw.store.multi import AcceptMember, ClaimDeliveries
+from smsgw.store.outbox import AckOutbox, RecordMo, RetryOutbox
 from smsgw.store.passwords import DEFAULT_HASHER, hash_password, verify_password
 from smsgw.store.replace import Replace
 from smsgw.store.reporting import RecordReport, ReportOutcome
@@ -137,11 +138,15 @@ class StoreClient:
 
     # -- messages ------------------------------------------------------------
 
-    def accept(self, message: Message, segments: tuple[Segment, ...]) -> Deferred[AcceptResult]:
-        """Store a message (queued, held or rejected by policy) with its charge.
+    def accept(self, message: Message, segments: tuple[Segment, ...],
+               submission_id: int | None = None) -> Deferred[AcceptResult]:
+        """Store a message (queued, held or rejected by policy) with its charge; with ``submission_id``,
+        as one destination of that submit_multi (``store.multi``), in the same transaction.
         Answer the client only when this fires: durable before acknowledged."""
         states.check(MessageState.ACCEPTED, message.state)
-        return self.run(Accept(message, segments))
+        if submission_id is None:
+            return self.run(Accept(message, segments))
+        return self.run(AcceptMember(Accept(message, segments), submission_id))
 
     def hold(
         self, message_id: int, reason: HoldReason, at: int, until: int | None = None, note: str | None = None
@@ -204,7 +209,8 @@ class StoreClient:
     # -- outbox --------------------------------------------------------------
 
     def outbox_claim(self, account_id: int, now: int, limit: int = 100) -> Deferred[list[OutboxItem]]:
-        return self.run(ClaimOutbox(account_id, now, limit))
+        """Lease the account's due receipts and MO (a submit_multi's receipts name the submission)."""
+        return self.run(ClaimDeliveries(account_id, now, limit))
 
     def outbox_ack(self, item_id: int) -> Deferred[bool]:
         return self.run(AckOutbox(item_id))
